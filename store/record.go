@@ -1,0 +1,155 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/google/uuid"
+)
+
+// Fields are the table-specific column values of a synced row.
+type Fields map[string]any
+
+// Record is the synced-record header of a row.
+type Record struct {
+	ID       string
+	SchoolID string
+	HLC      HLC
+	Origin   string
+	Deleted  bool
+}
+
+// Tx is a write transaction. Every write to a synced table made through it
+// appends to the change log inside the same transaction, so a change and
+// its log entry commit or roll back together.
+type Tx struct {
+	*sql.Tx
+	s   *Store
+	ctx context.Context
+}
+
+// Update runs fn in one write transaction and commits it if fn returns nil.
+func (s *Store) Update(ctx context.Context, fn func(*Tx) error) error {
+	sqlTx, err := s.DB.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	tx := &Tx{Tx: sqlTx, s: s, ctx: ctx}
+	if err := fn(tx); err != nil {
+		sqlTx.Rollback()
+		return err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	return nil
+}
+
+// NewID returns a fresh UUIDv7: time-ordered, unique across devices.
+func NewID() string { return uuid.Must(uuid.NewV7()).String() }
+
+var identRE = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
+
+// Put inserts or updates a row of a synced table. An empty id creates a new
+// row. The header (stamp, origin, tombstone) is set here, never by callers.
+func (tx *Tx) Put(table, schoolID, id string, f Fields) (Record, error) {
+	cols, err := tx.s.columns(table)
+	if err != nil {
+		return Record{}, err
+	}
+	known := map[string]bool{}
+	for _, c := range cols {
+		known[c] = true
+	}
+	names := make([]string, 0, len(f))
+	for k := range f {
+		if !identRE.MatchString(k) || !known[k] {
+			return Record{}, fmt.Errorf("store: table %s has no column %q", table, k)
+		}
+		for _, m := range syncedMeta {
+			if k == m {
+				return Record{}, fmt.Errorf("store: column %q is managed by the store", k)
+			}
+		}
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	if id == "" {
+		id = NewID()
+	}
+	rec := Record{ID: id, SchoolID: schoolID, HLC: tx.s.Clock.Now(), Origin: tx.s.Device}
+	all := append(append([]string{}, syncedMeta...), names...)
+	args := []any{rec.ID, rec.SchoolID, int64(rec.HLC), rec.Origin, 0}
+	for _, n := range names {
+		args = append(args, f[n])
+	}
+	sets := make([]string, 0, len(all)-1)
+	for _, c := range all[1:] {
+		sets = append(sets, c+"=excluded."+c)
+	}
+	q := fmt.Sprintf(`INSERT INTO %s (%s) VALUES (%s) ON CONFLICT(id) DO UPDATE SET %s`,
+		table, strings.Join(all, ","), strings.TrimSuffix(strings.Repeat("?,", len(all)), ","), strings.Join(sets, ","))
+	if _, err := tx.ExecContext(tx.ctx, q, args...); err != nil {
+		return Record{}, fmt.Errorf("store: put %s: %w", table, err)
+	}
+	return rec, tx.logChange(table, rec.ID)
+}
+
+// ErrNotFound means no row has the given id.
+var ErrNotFound = errors.New("store: no such row")
+
+// Delete marks a synced row deleted (a tombstone that syncs) and logs it.
+func (tx *Tx) Delete(table, id string) error {
+	if _, err := tx.s.columns(table); err != nil {
+		return err
+	}
+	res, err := tx.ExecContext(tx.ctx, fmt.Sprintf(`UPDATE %s SET deleted=1, hlc=?, origin=? WHERE id=?`, table),
+		int64(tx.s.Clock.Now()), tx.s.Device, id)
+	if err != nil {
+		return fmt.Errorf("store: delete from %s: %w", table, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("%w: %s %s", ErrNotFound, table, id)
+	}
+	return tx.logChange(table, id)
+}
+
+// logChange appends the row's state after a write to the change log.
+func (tx *Tx) logChange(table, id string) error {
+	cols := tx.s.synced[table]
+	pairs := make([]string, 0, 2*len(cols))
+	for _, c := range cols {
+		pairs = append(pairs, "'"+c+"'", c)
+	}
+	q := fmt.Sprintf(`INSERT INTO changes (tbl,row_id,school_id,hlc,origin,deleted,data)
+		SELECT ?, id, school_id, hlc, origin, deleted, json_object(%s) FROM %s WHERE id=?`, strings.Join(pairs, ","), table)
+	if _, err := tx.ExecContext(tx.ctx, q, table, id); err != nil {
+		return fmt.Errorf("store: change log for %s: %w", table, err)
+	}
+	return nil
+}
+
+func (s *Store) columns(table string) ([]string, error) {
+	cols, ok := s.synced[table]
+	if !ok {
+		return nil, fmt.Errorf("store: %q is not a synced table", table)
+	}
+	return cols, nil
+}
+
+var errNotQiao = errors.New("this file is not a Qiao database")
+
+// deviceID reads this installation's id, creating it on first start.
+func deviceID(ctx context.Context, db *sql.DB) (string, error) {
+	id := NewID()
+	if _, err := db.ExecContext(ctx, `INSERT OR IGNORE INTO meta(key,value) VALUES('device_id',?)`, id); err != nil {
+		return "", fmt.Errorf("store: device id: %w", err)
+	}
+	err := db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key='device_id'`).Scan(&id)
+	return id, err
+}
