@@ -129,7 +129,12 @@ func (s *Store) Setting(ctx context.Context, key, def string) (string, error) {
 
 // SetSetting stores a device-local setting. Settings never sync.
 func (s *Store) SetSetting(ctx context.Context, key, value string) error {
-	_, err := s.DB.ExecContext(ctx,
+	return s.Update(ctx, func(tx *Tx) error { return tx.SetSetting(key, value) })
+}
+
+// SetSetting stores a device-local setting inside the transaction.
+func (tx *Tx) SetSetting(key, value string) error {
+	_, err := tx.ExecContext(tx.ctx,
 		`INSERT INTO settings(key,value) VALUES(?,?) ON CONFLICT(key) DO UPDATE SET value=excluded.value`, key, value)
 	return err
 }
