@@ -13,6 +13,9 @@ import (
 	"github.com/gofrs/flock"
 )
 
+// ErrNoDatabase means the data directory holds no database yet.
+var ErrNoDatabase = errors.New("store: no database in the data directory")
+
 // Backup writes a consistent copy of the open database to dest.
 func (s *Store) Backup(ctx context.Context, dest string) error {
 	return vacuumInto(ctx, s.DB, dest)
@@ -24,7 +27,7 @@ func (s *Store) Backup(ctx context.Context, dest string) error {
 func BackupDir(ctx context.Context, dir, dest string) error {
 	src := filepath.Join(dir, DBFile)
 	if _, err := os.Stat(src); err != nil {
-		return fmt.Errorf("store: no database to back up in %s: %w", dir, err)
+		return fmt.Errorf("%w: %s", ErrNoDatabase, dir)
 	}
 	db, err := sql.Open("sqlite", dsn(src, true))
 	if err != nil {

@@ -1,0 +1,21 @@
+package ui
+
+import (
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"qiao/i18n"
+)
+
+// fatalContent is a message with a close button.
+func fatalContent(msg string, close func()) fyne.CanvasObject {
+	text := widget.NewLabel(msg)
+	text.Wrapping = fyne.TextWrapWord
+	icon := widget.NewIcon(theme.WarningIcon())
+	ok := widget.NewButton(i18n.T("action.close"), close)
+	ok.Importance = widget.HighImportance
+	return container.NewPadded(container.NewBorder(nil, container.NewHBox(layout.NewSpacer(), ok), icon, nil, text))
+}

@@ -1,0 +1,126 @@
+// Package ui is Qiao's Fyne user interface: the main window, its
+// navigation rail and status bar, and one screen per section. It calls the
+// domain services and holds no SQL or business rules.
+package ui
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"fyne.io/fyne/v2"
+	fyneapp "fyne.io/fyne/v2/app"
+
+	"qiao/assets"
+	"qiao/i18n"
+	"qiao/prefs"
+	"qiao/school"
+	"qiao/store"
+)
+
+// AppID identifies Qiao to the OS (and matches FyneApp.toml).
+const AppID = "cn.qiao.app"
+
+// ReadyEnv, when set in the environment, makes the app print ReadyLine
+// on stdout once its window is up: `qiao bench startup` waits for it.
+const (
+	ReadyEnv  = "QIAO_REPORT_READY"
+	ReadyLine = "QIAO_READY"
+)
+
+// Deps is what the UI needs from the composition root.
+type Deps struct {
+	Store   *store.Store
+	Schools *school.Service
+	Prefs   prefs.Prefs
+	Version string
+}
+
+// Run opens the main window and blocks until it is closed.
+func Run(d Deps) {
+	a := fyneapp.NewWithID(AppID)
+	a.SetIcon(assets.Icon)
+	w := newWindow(a, d)
+	if os.Getenv(ReadyEnv) != "" {
+		a.Lifecycle().SetOnStarted(func() { go reportReady() })
+	}
+	w.win.ShowAndRun()
+}
+
+// reportReady prints ReadyLine after the event loop has drawn a frame.
+func reportReady() {
+	time.Sleep(50 * time.Millisecond) // three 60 Hz ticks: the first frame is painted
+	fyne.DoAndWait(func() {})
+	fmt.Println(ReadyLine)
+}
+
+// ShowFatal shows a message in a small window, for errors that stop Qiao
+// before its main window can open (such as a second instance).
+func ShowFatal(msg string) {
+	a := fyneapp.NewWithID(AppID)
+	a.Settings().SetTheme(newTheme(prefs.Light, 1))
+	w := a.NewWindow(i18n.T("app.title"))
+	w.SetContent(fatalContent(msg, w.Close))
+	w.Resize(fyne.NewSize(520, 200))
+	w.CenterOnScreen()
+	w.ShowAndRun()
+}
+
+// window is the main window and the state it shows.
+type window struct {
+	app   fyne.App
+	win   fyne.Window
+	deps  Deps
+	prefs prefs.Prefs
+	ctx   context.Context
+	shell *shell // nil while the first-run screen is up
+}
+
+func newWindow(a fyne.App, d Deps) *window {
+	w := &window{app: a, deps: d, prefs: d.Prefs, ctx: context.Background()}
+	i18n.Use(w.prefs.Language)
+	a.Settings().SetTheme(newTheme(w.prefs.Theme, w.prefs.FontScale))
+	w.win = a.NewWindow(i18n.T("app.title"))
+	w.win.SetIcon(assets.Icon)
+	w.win.Resize(fyne.NewSize(w.prefs.WindowW, w.prefs.WindowH))
+	w.win.SetCloseIntercept(func() {
+		size := w.win.Canvas().Size()
+		w.prefs.WindowW, w.prefs.WindowH = size.Width, size.Height
+		w.savePrefs()
+		w.win.Close()
+	})
+	w.refresh()
+	return w
+}
+
+// refresh builds the window's content anew: after first run and after a
+// language change.
+func (w *window) refresh() {
+	w.win.SetTitle(i18n.T("app.title"))
+	if _, ok, err := w.deps.Schools.Current(w.ctx); err == nil && !ok {
+		w.shell = nil
+		w.win.SetContent(w.firstRun())
+		return
+	}
+	w.shell = newShell(w)
+	w.win.SetContent(w.shell.content)
+}
+
+func (w *window) savePrefs() {
+	if err := prefs.Save(w.ctx, w.deps.Store, w.prefs); err != nil {
+		fyne.LogError("save preferences", err)
+	}
+}
+
+// applyDisplay applies changed display preferences at once and keeps them.
+func (w *window) applyDisplay(p prefs.Prefs) {
+	langChanged := p.Language != w.prefs.Language
+	w.prefs.Language, w.prefs.Theme, w.prefs.FontScale = p.Language, p.Theme, p.FontScale
+	w.savePrefs()
+	w.app.Settings().SetTheme(newTheme(p.Theme, p.FontScale))
+	if langChanged {
+		i18n.Use(p.Language)
+		w.refresh()
+	}
+}
