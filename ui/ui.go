@@ -84,14 +84,17 @@ func newWindow(a fyne.App, d Deps) *window {
 	w.win = a.NewWindow(i18n.T("app.title"))
 	w.win.SetIcon(assets.Icon)
 	w.win.Resize(fyne.NewSize(w.prefs.WindowW, w.prefs.WindowH))
-	w.win.SetCloseIntercept(func() {
-		size := w.win.Canvas().Size()
-		w.prefs.WindowW, w.prefs.WindowH = size.Width, size.Height
-		w.savePrefs()
-		w.win.Close()
-	})
+	w.win.SetCloseIntercept(w.close)
 	w.refresh()
 	return w
+}
+
+// close remembers the window size, then closes.
+func (w *window) close() {
+	size := w.win.Canvas().Size()
+	w.prefs.WindowW, w.prefs.WindowH = size.Width, size.Height
+	w.savePrefs()
+	w.win.Close()
 }
 
 // refresh builds the window's content anew: after first run and after a
