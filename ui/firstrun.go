@@ -3,7 +3,6 @@ package ui
 import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -41,7 +40,5 @@ func (w *window) firstRun() fyne.CanvasObject {
 	display := displayForm(w.prefs, w.applyDisplay)
 	body := container.NewVBox(title, intro, widget.NewSeparator(), form, msg,
 		container.NewHBox(start, sample), widget.NewSeparator(), display)
-	// A readable column in the middle of a wide window.
-	return container.NewVScroll(container.NewHBox(layout.NewSpacer(),
-		container.NewGridWrap(fyne.NewSize(640, body.MinSize().Height), container.NewPadded(body)), layout.NewSpacer()))
+	return container.NewVScroll(container.New(column{max: 680}, container.NewPadded(body)))
 }
