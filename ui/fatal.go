@@ -17,5 +17,7 @@ func fatalContent(msg string, close func()) fyne.CanvasObject {
 	icon := widget.NewIcon(theme.WarningIcon())
 	ok := widget.NewButton(i18n.T("action.close"), close)
 	ok.Importance = widget.HighImportance
-	return container.NewPadded(container.NewBorder(nil, container.NewHBox(layout.NewSpacer(), ok), icon, nil, text))
+	// A wrapped label needs a width to wrap at, or it grows into a column.
+	body := container.NewStack(minSize(440, 0), text)
+	return container.NewPadded(container.NewBorder(nil, container.NewHBox(layout.NewSpacer(), ok), icon, nil, body))
 }

@@ -62,7 +62,7 @@ func ShowFatal(msg string) {
 	a.Settings().SetTheme(newTheme(prefs.Light, 1))
 	w := a.NewWindow(i18n.T("app.title"))
 	w.SetContent(fatalContent(msg, w.Close))
-	w.Resize(fyne.NewSize(520, 200))
+	w.SetFixedSize(true)
 	w.CenterOnScreen()
 	w.ShowAndRun()
 }
