@@ -1,0 +1,141 @@
+// Command qiao-district runs the Qiao district server.
+//
+// Usage:
+//
+//	qiao-district serve [--data DIR] [--listen HOST:PORT]
+//	qiao-district version
+//
+// serve listens, prints one line "listening on ADDR" to standard output
+// with the real address (so --listen 127.0.0.1:0 picks a free port), logs
+// to standard error, and stops cleanly on SIGINT or SIGTERM.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"qiao/district"
+)
+
+// Version is the program's version, set at build time with
+// -ldflags "-X main.Version=...".
+var Version = "devel"
+
+// defaultDataDir is the data directory used when --data is not given.
+const defaultDataDir = "./qiao-district-data"
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitError = 1
+	exitUsage = 2
+)
+
+const usage = `Usage:
+  qiao-district serve [--data DIR] [--listen HOST:PORT]
+  qiao-district version
+
+Commands:
+  serve    run the district server until SIGINT or SIGTERM
+  version  print the version
+
+Options for serve:
+  --data DIR          data directory, created if missing (default %s)
+  --listen HOST:PORT  address to listen on (default %s, loopback only;
+                      port 0 picks a free port)
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run executes the command line args and returns the exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		return usageError(stderr, "no command given")
+	}
+	switch args[0] {
+	case "serve":
+		return serve(ctx, args[1:], stdout, stderr)
+	case "version", "--version", "-version":
+		if len(args) > 1 {
+			return usageError(stderr, "version takes no arguments")
+		}
+		fmt.Fprintf(stdout, "qiao-district %s\n", Version)
+		return exitOK
+	case "help", "--help", "-help", "-h":
+		printUsage(stdout)
+		return exitOK
+	default:
+		return usageError(stderr, fmt.Sprintf("unknown command %q", args[0]))
+	}
+}
+
+// serve runs the serve command.
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	dataDir := fs.String("data", defaultDataDir, "data directory")
+	listen := fs.String("listen", district.DefaultListen, "listen address")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			printUsage(stdout)
+			return exitOK
+		}
+		return usageError(stderr, err.Error())
+	}
+	if fs.NArg() > 0 {
+		return usageError(stderr, fmt.Sprintf("serve: unexpected argument %q", fs.Arg(0)))
+	}
+	if *dataDir == "" {
+		return usageError(stderr, "serve: --data must not be empty")
+	}
+	if *listen == "" {
+		return usageError(stderr, "serve: --listen must not be empty")
+	}
+
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	slog.SetDefault(log)
+
+	s, err := district.New(district.Config{DataDir: *dataDir, Listen: *listen})
+	if err != nil {
+		fmt.Fprintf(stderr, "qiao-district: %v\n", err)
+		return exitError
+	}
+	ln, err := s.Listen()
+	if err != nil {
+		fmt.Fprintf(stderr, "qiao-district: %v\n", err)
+		return exitError
+	}
+	log.Info("starting", "version", Version, "data", *dataDir, "addr", ln.Addr().String())
+	fmt.Fprintf(stdout, "listening on %s\n", ln.Addr())
+
+	if err := s.Serve(ctx, ln); err != nil {
+		log.Error("stopped", "err", err)
+		return exitError
+	}
+	log.Info("stopped")
+	return exitOK
+}
+
+// usageError reports a usage mistake and returns exitUsage.
+func usageError(stderr io.Writer, msg string) int {
+	fmt.Fprintf(stderr, "qiao-district: %s\n\n", msg)
+	printUsage(stderr)
+	return exitUsage
+}
+
+// printUsage writes the usage text to w.
+func printUsage(w io.Writer) {
+	fmt.Fprintf(w, usage, defaultDataDir, district.DefaultListen)
+}

@@ -1,0 +1,141 @@
+// Package district is the district server: the one process a school
+// district runs so that its schools' Qiao installations can enrol, sync
+// and find each other.
+//
+// This is its skeleton. A Server owns a data directory and an HTTP
+// handler; enrolment, sync, signalling and a PostgreSQL back end will be
+// added as further handlers and fields. The package is pure Go and must
+// not import the desktop application (qiao/app, qiao/ui) or fyne.
+package district
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync/atomic"
+	"time"
+)
+
+// DefaultListen is the address served when Config.Listen is empty: the
+// loopback interface only, since the server does not yet speak TLS.
+const DefaultListen = "127.0.0.1:8443"
+
+// ShutdownTimeout bounds how long Serve waits for requests in flight once
+// its context is done.
+const ShutdownTimeout = 10 * time.Second
+
+// Config is what a Server is built from.
+type Config struct {
+	DataDir string // directory for the server's state; created if missing
+	Listen  string // TCP address for Listen; DefaultListen if empty
+}
+
+// Server is a district server.
+type Server struct {
+	cfg   Config
+	mux   *http.ServeMux
+	ready atomic.Bool
+}
+
+// New returns a server for cfg, creating its data directory if missing.
+func New(cfg Config) (*Server, error) {
+	if cfg.DataDir == "" {
+		return nil, errors.New("district: no data directory given")
+	}
+	if cfg.Listen == "" {
+		cfg.Listen = DefaultListen
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("district: data directory: %w", err)
+	}
+	s := &Server{cfg: cfg, mux: http.NewServeMux()}
+	s.routes()
+	s.ready.Store(true)
+	return s, nil
+}
+
+// routes registers the server's endpoints on its mux.
+func (s *Server) routes() {
+	s.mux.HandleFunc("GET /healthz", s.healthz)
+}
+
+// Config returns the configuration the server was built with, defaults
+// filled in.
+func (s *Server) Config() Config {
+	return s.cfg
+}
+
+// Handler returns the server's HTTP handler.
+func (s *Server) Handler() http.Handler {
+	return s.mux
+}
+
+// healthz answers 200 while the server is ready and 503 otherwise.
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	if !s.ready.Load() {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintln(w, "unavailable")
+		return
+	}
+	fmt.Fprintln(w, "ok")
+}
+
+// Listen opens the TCP listener for the configured address.
+func (s *Server) Listen() (net.Listener, error) {
+	ln, err := net.Listen("tcp", s.cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("district: cannot listen on %s: %w", s.cfg.Listen, err)
+	}
+	return ln, nil
+}
+
+// httpServer returns the http.Server that Serve runs. Handlers that
+// stream (signalling) must lift WriteTimeout with http.ResponseController.
+func (s *Server) httpServer() *http.Server {
+	return &http.Server{
+		Handler:           s.mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(slog.Default().Handler(), slog.LevelWarn),
+	}
+}
+
+// Serve serves HTTP on ln, which it closes, until ctx is done, then shuts
+// down gracefully; it returns nil on a clean stop. It may be called once.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hs := s.httpServer()
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("district: serve: %w", err)
+	case <-ctx.Done():
+	}
+
+	s.ready.Store(false)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ShutdownTimeout)
+	defer cancel()
+	err := hs.Shutdown(sctx)
+	if err != nil {
+		hs.Close()
+	}
+	if serr := <-errc; !errors.Is(serr, http.ErrServerClosed) && err == nil {
+		err = serr
+	}
+	if err != nil {
+		return fmt.Errorf("district: shutdown: %w", err)
+	}
+	return nil
+}
