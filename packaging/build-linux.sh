@@ -10,7 +10,7 @@
 #       share/icons/hicolor/512x512/apps/qiao.png
 #     dist/qiao-linux-amd64-VERSION.tar.gz   that tree under qiao-linux-amd64-VERSION/
 #
-# VERSION defaults to `git describe --tags --always --dirty`, else 0.1.0-dev.
+# VERSION defaults to what packaging/version.sh prints (tag, else app/version.go + commit).
 # Checks (any failure exits non-zero): both are ELF x86-64; qiao-district is
 # statically linked (`file` and `ldd`); the -X version string made it into
 # dist/qiao; the .desktop file validates (if desktop-file-validate exists);
@@ -26,12 +26,7 @@ cd "$ROOT"
 die() { echo "build-linux: ERROR: $*" >&2; exit 1; }
 log() { echo "build-linux: $*"; }
 
-VERSION="${1:-}"
-if [ -z "$VERSION" ]; then
-  VERSION="$(git describe --tags --always --dirty 2>/dev/null || true)"
-  VERSION="${VERSION:-0.1.0-dev}"
-fi
-[[ "$VERSION" =~ ^[A-Za-z0-9][A-Za-z0-9._+-]*$ ]] || die "bad VERSION '$VERSION' (allowed: A-Za-z0-9._+-)"
+VERSION="$(bash packaging/version.sh "${1:-}")" || die "bad version"
 
 for t in go file ldd tar gzip; do
   command -v "$t" >/dev/null 2>&1 || die "missing tool: $t"

@@ -3,7 +3,7 @@
 #
 #   packaging/build-windows.sh [VERSION]    ->  dist/qiao.exe
 #
-# VERSION defaults to `git describe --tags --always --dirty`, else 0.1.0-dev.
+# VERSION defaults to what packaging/version.sh prints (tag, else app/version.go + commit).
 # Steps: fill packaging/windows/qiao.rc.in (icon, manifest, VERSIONINFO), compile
 # it with x86_64-w64-mingw32-windres into rsrc_windows_amd64.syso at the repo
 # root (removed again on exit), `go build` with cgo + MinGW, then verify the exe
@@ -22,13 +22,7 @@ die() { echo "build-windows: ERROR: $*" >&2; exit 1; }
 log() { echo "build-windows: $*"; }
 
 # ---- version ---------------------------------------------------------------
-VERSION="${1:-}"
-if [ -z "$VERSION" ]; then
-  VERSION="$(git describe --tags --always --dirty 2>/dev/null || true)"
-  VERSION="${VERSION:-0.1.0-dev}"
-fi
-# It goes into -ldflags and into .rc string literals: keep it to a safe alphabet.
-[[ "$VERSION" =~ ^[A-Za-z0-9][A-Za-z0-9._+-]*$ ]] || die "bad VERSION '$VERSION' (allowed: A-Za-z0-9._+-)"
+VERSION="$(bash packaging/version.sh "${1:-}")" || die "bad version"
 
 # Numeric A.B.C.D for VS_FIXEDFILEINFO: [v]MAJOR.MINOR[.PATCH][-N-gHASH] -> MAJOR.MINOR.PATCH.N
 if [[ "${VERSION#v}" =~ ^([0-9]+)\.([0-9]+)(\.([0-9]+))?(-([0-9]+)-g[0-9a-f]+)? ]]; then
