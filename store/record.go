@@ -39,9 +39,9 @@ func (s *Store) Update(ctx context.Context, fn func(*Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
+	defer sqlTx.Rollback() // no-op after Commit; undoes everything if fn panics
 	tx := &Tx{Tx: sqlTx, s: s, ctx: ctx}
 	if err := fn(tx); err != nil {
-		sqlTx.Rollback()
 		return err
 	}
 	if err := sqlTx.Commit(); err != nil {
