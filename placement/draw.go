@@ -13,6 +13,11 @@ import (
 // Algorithm names this version of the draw; it is recorded in every result.
 const Algorithm = "qiao-placement-1"
 
+// maxAttempts bounds the fresh deals tried when tight Apart and Together
+// rules leave a pupil without a class; each attempt goes on drawing from
+// the same generator.
+const maxAttempts = 50
+
 // Params are the choices made before the draw.
 type Params struct {
 	Classes      int
@@ -51,14 +56,23 @@ func Draw(r *Roster, p Params, entropy, secret string) (*Result, error) {
 	}
 	digest := Digest(r)
 	seed := Seed(digest, p, entropy, secret)
-	d, err := newDealer(r, p, newRNG(seed))
-	if err != nil {
-		return nil, err
+	g := newRNG(seed)
+	var d *dealer
+	for attempt := 0; ; attempt++ {
+		var err error
+		if d, err = newDealer(r, p, g); err != nil {
+			return nil, err
+		}
+		d.construct()
+		err = d.placedAll()
+		if err == nil {
+			break
+		}
+		if attempt == maxAttempts-1 {
+			return nil, err
+		}
 	}
-	d.construct()
-	if err := d.placedAll(); err != nil {
-		return nil, err
-	}
+	d.balanceGender()
 	d.improve()
 	res := &Result{
 		Algorithm: Algorithm, InputDigest: digest, Params: p,
@@ -103,7 +117,9 @@ type dealer struct {
 	k, n    int
 	units   []unit
 	class   []int // internal class of each pupil, -1 while unplaced
-	target  []int // target size of each class
+	base    int // every class has base or base+1 pupils
+	extra   int // how many classes have base+1
+	nLarge  int // classes holding more than base pupils now
 	size    []int
 	boys    []int
 	special []int
@@ -120,7 +136,7 @@ type dealer struct {
 func newDealer(r *Roster, p Params, g *rng) (*dealer, error) {
 	n, k := len(r.Pupils), p.Classes
 	d := &dealer{r: r, p: p, rng: g, k: k, n: n,
-		class: make([]int, n), target: make([]int, k), size: make([]int, k),
+		class: make([]int, n), size: make([]int, k), base: n / k, extra: n % k,
 		boys: make([]int, k), special: make([]int, k), apartOf: make([]int, n)}
 	for i := range d.class {
 		d.class[i] = -1
@@ -175,35 +191,41 @@ func newDealer(r *Roster, p Params, g *rng) (*dealer, error) {
 			u.fixed = pu.Fixed - 1
 		}
 	}
-	return d, d.setTargets()
+	return d, d.checkFixed()
 }
 
-// setTargets gives n mod k classes one pupil more than the others: first
-// those that fixed pupils fill beyond the base size, then at random.
-func (d *dealer) setTargets() error {
-	base, extra := d.n/d.k, d.n%d.k
+// checkFixed refuses fixed loads that break the size rule: no class may
+// hold more than base+1 fixed pupils, and at most extra classes base+1.
+func (d *dealer) checkFixed() error {
 	fixed := make([]int, d.k)
 	for _, u := range d.units {
 		if u.fixed >= 0 {
 			fixed[u.fixed] += len(u.members)
 		}
 	}
-	order := make([]int, d.k)
-	for i := range order {
-		order[i] = i
+	full := 0
+	var problems []Problem
+	for c, f := range fixed {
+		if f > d.base {
+			full++
+		}
+		if f > d.base+1 || f > d.base && full > d.extra {
+			problems = append(problems, Problem{Code: ProblemFixedOverflow, Args: []any{c + 1, f, d.base + min(1, d.extra)}})
+		}
 	}
-	d.rng.shuffle(order)
-	sort.SliceStable(order, func(i, j int) bool { return fixed[order[i]] > fixed[order[j]] })
-	for rank, c := range order {
-		d.target[c] = base
-		if rank < extra {
-			d.target[c]++
-		}
-		if fixed[c] > d.target[c] {
-			return &InputError{[]Problem{{Code: ProblemFixedOverflow, Args: []any{c + 1, fixed[c], d.target[c]}}}}
-		}
+	if len(problems) > 0 {
+		return &InputError{problems}
 	}
 	return nil
+}
+
+// limit is the most pupils class c may hold now: base+1 while fewer than
+// extra classes have reached it (or c already has), else base.
+func (d *dealer) limit(c int) int {
+	if d.size[c] > d.base || d.nLarge < d.extra {
+		return d.base + 1
+	}
+	return d.base
 }
 
 // construct deals every unit to a class: fixed units first, then larger
@@ -241,16 +263,96 @@ func (d *dealer) construct() {
 		if c < 0 {
 			c = d.bestClass(u)
 		}
+		if c < 0 {
+			c = d.makeRoom(u)
+		}
 		if c >= 0 {
 			d.put(u, c)
 		}
 	}
 }
 
+// makeRoom handles a unit that fits nowhere: it finds a class u does not
+// clash with and moves single, unfixed pupils out of it, lowest index
+// first, into the first classes with room where they clash with no one.
+// Classes are tried from a random starting point. It returns the class, or
+// -1 when no such moves exist.
+func (d *dealer) makeRoom(u unit) int {
+	start := d.rng.intn(d.k)
+	s := len(u.members)
+	single := d.singles()
+	for j := 0; j < d.k; j++ {
+		c := (start + j) % d.k
+		if d.clashes(u.members, c) {
+			continue
+		}
+		type move struct{ pupil, to int }
+		var done []move
+		for i := 0; i < d.n && d.size[c]+s > d.limit(c); i++ {
+			if d.class[i] != c || !single[i] {
+				continue
+			}
+			for to := 0; to < d.k; to++ {
+				if to != c && d.size[to]+1 <= d.limit(to) && !d.clashes([]int{i}, to) {
+					d.move(i, c, to)
+					done = append(done, move{i, to})
+					break
+				}
+			}
+		}
+		if d.size[c]+s <= d.limit(c) {
+			return c
+		}
+		for k := len(done) - 1; k >= 0; k-- {
+			d.move(done[k].pupil, done[k].to, c)
+		}
+	}
+	return -1
+}
+
+// singles marks pupils who form a unit alone and are not fixed.
+func (d *dealer) singles() []bool {
+	single := make([]bool, d.n)
+	for _, u := range d.units {
+		if len(u.members) == 1 && u.fixed < 0 {
+			single[u.members[0]] = true
+		}
+	}
+	return single
+}
+
+// resize changes the size of class c by delta, counting large classes.
+func (d *dealer) resize(c, delta int) {
+	was := d.size[c] > d.base
+	d.size[c] += delta
+	if now := d.size[c] > d.base; now != was {
+		if now {
+			d.nLarge++
+		} else {
+			d.nLarge--
+		}
+	}
+}
+
+// move takes pupil i from class from to class to.
+func (d *dealer) move(i, from, to int) {
+	p := d.r.Pupils[i]
+	d.class[i] = to
+	d.resize(from, -1)
+	d.resize(to, 1)
+	if p.Gender == Male {
+		d.boys[from]--
+		d.boys[to]++
+	}
+	if p.Special {
+		d.special[from]--
+		d.special[to]++
+	}
+}
+
 // bestClass picks the class for u: among classes with room and no Apart
-// clash, the fewest special pupils (if u has any), then the largest
-// shortfall of u's majority gender against its proportional share, then the
-// most room; ties go to the first such class from a random starting point.
+// clash, the fewest special pupils (if u has any), then the fewest pupils
+// of u's majority gender, then the fewest pupils; ties go to the first such class from a random starting point.
 func (d *dealer) bestClass(u unit) int {
 	start := d.rng.intn(d.k)
 	best := -1
@@ -259,20 +361,18 @@ func (d *dealer) bestClass(u unit) int {
 	male := 2*u.boys >= s
 	for j := 0; j < d.k; j++ {
 		c := (start + j) % d.k
-		if d.size[c]+s > d.target[c] || d.clashes(u.members, c) {
+		if d.size[c]+s > d.limit(c) || d.clashes(u.members, c) {
 			continue
 		}
 		var key [3]int64
 		if u.special > 0 {
 			key[0] = int64(d.special[c])
 		}
-		t := int64(d.target[c])
+		key[1] = int64(d.size[c] - d.boys[c])
 		if male {
-			key[1] = int64(d.boys[c])*int64(d.n) - int64(d.nBoys)*t
-		} else {
-			key[1] = int64(d.size[c]-d.boys[c])*int64(d.n) - int64(d.n-d.nBoys)*t
+			key[1] = int64(d.boys[c])
 		}
-		key[2] = int64(d.size[c]) - t
+		key[2] = int64(d.size[c])
 		if best < 0 || less(key, bestKey) {
 			best, bestKey = c, key
 		}
@@ -310,7 +410,7 @@ func (d *dealer) put(u unit, c int) {
 	for _, m := range u.members {
 		d.class[m] = c
 	}
-	d.size[c] += len(u.members)
+	d.resize(c, len(u.members))
 	d.boys[c] += u.boys
 	d.special[c] += u.special
 }
@@ -371,3 +471,71 @@ func (d *dealer) label(teachers []string) ([]int, []string) {
 
 // sqrt is IEEE 754 square root (exactly rounded, so the same everywhere).
 func sqrt(x float64) float64 { return math.Sqrt(x) }
+
+// balanceGender evens out boys after the deal, where Together, Apart and
+// Fixed pushed some classes off their share: while the class furthest
+// above its proportional share of boys (by boys·n − B·size, lowest class on
+// ties) is more than one boy above one below, it swaps a single, unfixed
+// boy of the first with a girl of the second who has the same special
+// status and breaks no Apart rule (the pair with the lowest pupil indexes;
+// if there is none, the next pair of classes); it stops when no swap helps.
+func (d *dealer) balanceGender() {
+	single := d.singles()
+	members := make([][]int, d.k)
+	for i, c := range d.class {
+		if single[i] {
+			members[c] = append(members[c], i)
+		}
+	}
+	dev := func(c int) int64 { return int64(d.boys[c])*int64(d.n) - int64(d.nBoys)*int64(d.size[c]) }
+	order := make([]int, d.k)
+	for round := 0; round < d.n; round++ {
+		for c := range order {
+			order[c] = c
+		}
+		sort.SliceStable(order, func(i, j int) bool { return dev(order[i]) > dev(order[j]) })
+		if !d.swapSomeGender(members, order, dev) {
+			return
+		}
+	}
+}
+
+// swapSomeGender makes the first helpful boy-girl swap, trying classes from
+// the most boys above share down, each against classes from the fewest up.
+func (d *dealer) swapSomeGender(members [][]int, order []int, dev func(int) int64) bool {
+	for _, hi := range order {
+		for j := len(order) - 1; j >= 0; j-- {
+			lo := order[j]
+			if dev(hi)-dev(lo) <= int64(d.n) {
+				break
+			}
+			if d.swapGender(members, hi, lo) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// swapGender swaps a boy of class hi with a girl of class lo; see balanceGender.
+func (d *dealer) swapGender(members [][]int, hi, lo int) bool {
+	for xi, x := range members[hi] {
+		px := d.r.Pupils[x]
+		if px.Gender != Male {
+			continue
+		}
+		for yi, y := range members[lo] {
+			py := d.r.Pupils[y]
+			if py.Gender != Female || py.Special != px.Special || d.swapClashes(x, lo, y) || d.swapClashes(y, hi, x) {
+				continue
+			}
+			d.move(x, hi, lo)
+			d.move(y, lo, hi)
+			members[hi][xi], members[lo][yi] = y, x
+			sort.Ints(members[hi])
+			sort.Ints(members[lo])
+			return true
+		}
+	}
+	return false
+}

@@ -106,12 +106,7 @@ func (d *dealer) improve() {
 	d.norm.age.mean, d.norm.age.sd = meanSD(year.nAge, year.sumAge, year.sqAge)
 
 	// Swappable pupils per class and category (gender × special).
-	single := make([]bool, d.n)
-	for _, u := range d.units {
-		if len(u.members) == 1 && u.fixed < 0 {
-			single[u.members[0]] = true
-		}
-	}
+	single := d.singles()
 	lists := make([][4][]int, d.k)
 	pos := make([]int, d.n)
 	cat := make([]int, d.n)
