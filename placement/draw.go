@@ -117,9 +117,9 @@ type dealer struct {
 	k, n    int
 	units   []unit
 	class   []int // internal class of each pupil, -1 while unplaced
-	base    int // every class has base or base+1 pupils
-	extra   int // how many classes have base+1
-	nLarge  int // classes holding more than base pupils now
+	base    int   // every class has base or base+1 pupils
+	extra   int   // how many classes have base+1
+	nLarge  int   // classes holding more than base pupils now
 	size    []int
 	boys    []int
 	special []int
