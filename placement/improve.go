@@ -6,7 +6,7 @@ const (
 	weightMean   = 1.0
 	weightSpread = 0.25
 	// swapsPerPupil is how many swap proposals the improvement makes per pupil.
-	swapsPerPupil = 40
+	swapsPerPupil = 100
 	// minGain is the least decrease of the objective that makes a swap.
 	minGain = 1e-12
 )
