@@ -5,7 +5,6 @@ package app
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -14,6 +13,7 @@ import (
 	"strings"
 
 	"qiao/i18n"
+	"qiao/messages"
 	"qiao/store"
 )
 
@@ -60,6 +60,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		})
 	case "bench":
 		return runBench(ctx, cmdArgs, stdout, stderr)
+	case "placement":
+		return runPlacement(ctx, dir, cmdArgs, stdout, stderr)
 	case "help", "-h", "--help":
 		fs.Usage()
 		return 0
@@ -77,25 +79,11 @@ func oneFile(args []string, stdout, stderr io.Writer, run func(string) (string, 
 	}
 	msg, err := run(args[0])
 	if err != nil {
-		fmt.Fprintln(stderr, i18n.T("cli.error", explain(err)))
+		fmt.Fprintln(stderr, i18n.T("cli.error", messages.Error(err)))
 		return 1
 	}
 	fmt.Fprintln(stdout, msg)
 	return 0
-}
-
-// explain turns the store's errors into what the user should do.
-func explain(err error) string {
-	var tooNew store.ErrTooNew
-	switch {
-	case errors.Is(err, store.ErrLocked):
-		return i18n.T("err.locked")
-	case errors.Is(err, store.ErrNoDatabase):
-		return i18n.T("err.no_database")
-	case errors.As(err, &tooNew):
-		return i18n.T("err.too_new", tooNew.Have, tooNew.Know)
-	}
-	return err.Error()
 }
 
 // cliLanguage picks the command line's language: $QIAO_LANG, else English

@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"qiao/i18n"
+	"qiao/messages"
 	"qiao/prefs"
 	"qiao/school"
 	"qiao/store"
@@ -18,7 +19,7 @@ import (
 func runGUI(ctx context.Context, dir string, sample bool, stderr io.Writer) int {
 	st, err := store.Open(ctx, dir)
 	if err != nil {
-		msg := explain(err)
+		msg := messages.Error(err)
 		if errors.Is(err, store.ErrLocked) {
 			msg = i18n.T("err.locked_gui", dir)
 		}

@@ -91,6 +91,14 @@ func classTitle(school, title string, class int, teacher string) string {
 	return strings.Join(parts, " ")
 }
 
+// orNil leaves a cell without a value for an empty string.
+func orNil(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
 func genderText(g Gender) string {
 	if g == Male {
 		return "男"
@@ -236,9 +244,11 @@ func headerValues(h []string) []any {
 	return v
 }
 
+// setWidths sets column widths, from the last column: the stream writer
+// puts each new <col> first, and Excel wants them in ascending order.
 func setWidths(sw *excelize.StreamWriter, widths []float64) error {
-	for i, w := range widths {
-		if err := sw.SetColWidth(i+1, i+1, w); err != nil {
+	for i := len(widths) - 1; i >= 0; i-- {
+		if err := sw.SetColWidth(i+1, i+1, widths[i]); err != nil {
 			return err
 		}
 	}
@@ -276,8 +286,8 @@ func writeAll(f *excelize.File, st *xlsxStyles, r *Roster, res *Result) error {
 		} else {
 			row.set(4, nil)
 		}
-		row.set(5, p.Together)
-		row.set(6, p.Apart)
+		row.set(5, orNil(p.Together))
+		row.set(6, orNil(p.Apart))
 		if p.Special {
 			row.set(7, "是")
 		} else {
@@ -353,7 +363,7 @@ func writeClasses(f *excelize.File, st *xlsxStyles, r *Roster, res *Result, meta
 			if p.HasScore {
 				row.set(5, float64(p.Score)/100)
 			} else {
-				row.set(5, "")
+				row.set(5, nil)
 			}
 			if err := row.write(sw, n+3, excelize.RowOpts{Height: 18}); err != nil {
 				return err
@@ -362,9 +372,38 @@ func writeClasses(f *excelize.File, st *xlsxStyles, r *Roster, res *Result, meta
 		if err := sw.Flush(); err != nil {
 			return err
 		}
-		if err := f.SetDefinedName(&excelize.DefinedName{Name: "_xlnm.Print_Titles", RefersTo: "'" + name + "'!$1:$2", Scope: name}); err != nil {
-			return err
+	}
+	return printTitles(f, k)
+}
+
+// printTitles repeats rows 1-2 (title and header) of every class sheet on
+// each printed page. File.SetDefinedName checks a new name against every
+// earlier one and lists all sheets for each of those, so 400 classes took
+// 0.5 s and 2.9 GB; so only the first name goes through it and the others
+// are copies of it with their own sheet and range. Class c's sheet has
+// index c (全部学生 is 0).
+func printTitles(f *excelize.File, k int) error {
+	const name = "_xlnm.Print_Titles"
+	refersTo := func(c int) string { return "'" + ClassSheetName(c) + "'!$1:$2" }
+	if err := f.SetDefinedName(&excelize.DefinedName{Name: name, RefersTo: refersTo(1), Scope: ClassSheetName(1)}); err != nil {
+		return err
+	}
+	wb := f.WorkBook
+	if wb == nil || wb.DefinedNames == nil || len(wb.DefinedNames.DefinedName) != 1 ||
+		wb.DefinedNames.DefinedName[0].LocalSheetID == nil || *wb.DefinedNames.DefinedName[0].LocalSheetID != 1 {
+		// Not laid out as expected: take the slow, general way.
+		for c := 2; c <= k; c++ {
+			if err := f.SetDefinedName(&excelize.DefinedName{Name: name, RefersTo: refersTo(c), Scope: ClassSheetName(c)}); err != nil {
+				return err
+			}
 		}
+		return nil
+	}
+	first := wb.DefinedNames.DefinedName[0]
+	for c := 2; c <= k; c++ {
+		d, idx := first, c
+		d.LocalSheetID, d.Data = &idx, refersTo(c)
+		wb.DefinedNames.DefinedName = append(wb.DefinedNames.DefinedName, d)
 	}
 	return nil
 }
@@ -386,7 +425,7 @@ func writeReport(f *excelize.File, st *xlsxStyles, r *Roster, res *Result) error
 	}
 	num := func(v float64, decimals int) any {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return ""
+			return nil
 		}
 		return round(v, decimals)
 	}
@@ -394,7 +433,7 @@ func writeReport(f *excelize.File, st *xlsxStyles, r *Roster, res *Result) error
 		st.reportText, st.days1, st.score2, st.score2)
 	for i, cr := range rep.Classes {
 		row.set(0, cr.Class)
-		row.set(1, cr.Teacher)
+		row.set(1, orNil(cr.Teacher))
 		row.set(2, cr.Size)
 		row.set(3, cr.Boys)
 		row.set(4, cr.Girls)
@@ -402,7 +441,7 @@ func writeReport(f *excelize.File, st *xlsxStyles, r *Roster, res *Result) error
 		if cr.Size > 0 {
 			row.set(6, Date(math.Round(cr.MeanBirth)).String())
 		} else {
-			row.set(6, "")
+			row.set(6, nil)
 		}
 		row.set(7, num(cr.SDBirth, 1))
 		row.set(8, num(cr.MeanScore, 2))
@@ -414,7 +453,7 @@ func writeReport(f *excelize.File, st *xlsxStyles, r *Roster, res *Result) error
 	s := rep.Spread
 	row.cells[0].StyleID = st.spread
 	row.set(0, spreadLabel)
-	row.set(1, "")
+	row.set(1, nil)
 	row.set(2, s.Size)
 	row.set(3, s.Boys)
 	row.set(4, s.Girls)
@@ -468,10 +507,7 @@ func writeAudit(f *excelize.File, st *xlsxStyles, r *Roster, res *Result, meta M
 	if err != nil {
 		return err
 	}
-	if err := sw.SetColWidth(1, 1, 24); err != nil {
-		return err
-	}
-	if err := sw.SetColWidth(2, 2, 72); err != nil {
+	if err := setWidths(sw, []float64{24, 72}); err != nil {
 		return err
 	}
 	if err := sw.SetRow("A1", headerValues(auditHeaders), excelize.RowOpts{StyleID: st.header}); err != nil {
@@ -481,7 +517,7 @@ func writeAudit(f *excelize.File, st *xlsxStyles, r *Roster, res *Result, meta M
 	row := newCellRow(st.text, st.text)
 	for i, key := range auditKeys {
 		row.set(0, key)
-		row.set(1, vals[key])
+		row.set(1, orNil(vals[key]))
 		if err := row.write(sw, i+2); err != nil {
 			return err
 		}

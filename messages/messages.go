@@ -1,0 +1,94 @@
+// Package messages turns what the domain packages report (errors, input
+// problems, verification differences) into translated text for the
+// command line and the GUI alike.
+package messages
+
+import (
+	"errors"
+
+	"qiao/i18n"
+	"qiao/placement"
+	"qiao/store"
+)
+
+// Error explains err in the user's language, saying what to do where the
+// error is one Qiao knows.
+func Error(err error) string {
+	var tooNew store.ErrTooNew
+	var input *placement.InputError
+	var result *placement.ResultError
+	switch {
+	case errors.Is(err, store.ErrLocked):
+		return i18n.T("err.locked")
+	case errors.Is(err, store.ErrNoDatabase):
+		return i18n.T("err.no_database")
+	case errors.As(err, &tooNew):
+		return i18n.T("err.too_new", tooNew.Have, tooNew.Know)
+	case errors.As(err, &input):
+		return i18n.T("placement.input_refused", len(input.Problems))
+	case errors.As(err, &result):
+		return Result(result)
+	case errors.Is(err, placement.ErrUnknownAlgorithm):
+		return i18n.T("placement.unknown_algorithm", err)
+	}
+	return err.Error()
+}
+
+// where says where in a file something is: row and column, either may be absent.
+func where(row int, column string) string {
+	switch {
+	case row > 0 && column != "":
+		return i18n.T("placement.where.row_col", row, column)
+	case row > 0:
+		return i18n.T("placement.where.row", row)
+	case column != "":
+		return i18n.T("placement.where.col", column)
+	}
+	return ""
+}
+
+// Problem explains one problem of an enrolment list.
+func Problem(p placement.Problem) string {
+	return where(p.Row, p.Column) + i18n.T("placement.problem."+p.Code, p.Args...)
+}
+
+// Result explains why a workbook cannot be read as a placement result.
+func Result(e *placement.ResultError) string {
+	sheet := ""
+	if e.Sheet != "" {
+		sheet = i18n.T("placement.where.sheet", e.Sheet)
+	}
+	return i18n.T("placement.result_unreadable") + sheet + where(e.Row, e.Column) + i18n.T("placement.result."+e.Code, e.Args...)
+}
+
+// Difference explains one way a result disagrees with its recomputation.
+func Difference(d placement.Difference) string {
+	subject := ""
+	switch {
+	case d.PupilID != "":
+		subject = i18n.T("placement.verify.subject_pupil", d.PupilID)
+	case d.Class > 0:
+		subject = i18n.T("placement.verify.subject_class", d.Class)
+	}
+	at := ""
+	switch {
+	case d.Sheet != "" && d.Row > 0:
+		at = i18n.T("placement.at.sheet_row", d.Sheet, d.Row)
+	case d.Sheet != "":
+		at = i18n.T("placement.at.sheet", d.Sheet)
+	}
+	return subject + i18n.T("placement.verify."+d.Code, d.Recorded, d.Recomputed, d.Column) + at
+}
+
+// Problems lists every problem, one per line.
+func Problems(err error) []string {
+	var input *placement.InputError
+	if !errors.As(err, &input) {
+		return []string{Error(err)}
+	}
+	out := make([]string, len(input.Problems))
+	for i, p := range input.Problems {
+		out[i] = Problem(p)
+	}
+	return out
+}
