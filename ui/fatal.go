@@ -13,7 +13,7 @@ import (
 // fatalContent is a message with a close button.
 func fatalContent(msg string, close func()) fyne.CanvasObject {
 	text := widget.NewLabel(msg)
-	text.Wrapping = fyne.TextWrapWord
+	text.Wrapping = wrapMode()
 	icon := widget.NewIcon(theme.WarningIcon())
 	ok := widget.NewButton(i18n.T("action.close"), close)
 	ok.Importance = widget.HighImportance

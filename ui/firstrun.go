@@ -17,11 +17,11 @@ func (w *window) firstRun() fyne.CanvasObject {
 	title.SizeName = theme.SizeNameHeadingText
 	title.TextStyle = fyne.TextStyle{Bold: true}
 	intro := widget.NewLabel(i18n.T("firstrun.intro"))
-	intro.Wrapping = fyne.TextWrapWord
+	intro.Wrapping = wrapMode()
 	form := newProfileForm(school.School{}, school.User{Role: school.Teacher})
 	msg := widget.NewLabel("")
 	msg.Importance = widget.DangerImportance
-	msg.Wrapping = fyne.TextWrapWord
+	msg.Wrapping = wrapMode()
 	start := widget.NewButtonWithIcon(i18n.T("firstrun.start"), theme.ConfirmIcon(), func() {
 		if err := w.saveProfile(form); err != nil {
 			msg.SetText(err.Error())

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/widget"
 
 	"qiao/i18n"
@@ -118,4 +119,13 @@ func indexOf[T comparable](list []T, v T) int {
 		}
 	}
 	return 0
+}
+
+// wrapMode wraps Chinese at any character (it has no spaces between
+// words) and other languages at word boundaries.
+func wrapMode() fyne.TextWrap {
+	if i18n.Current() == i18n.Chinese {
+		return fyne.TextWrapBreak
+	}
+	return fyne.TextWrapWord
 }

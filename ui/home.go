@@ -33,7 +33,7 @@ func homeScreen(w *window) fyne.CanvasObject {
 	var top []fyne.CanvasObject
 	if sch.Sample {
 		note := widget.NewLabel(i18n.T("home.sample_note"))
-		note.Wrapping = fyne.TextWrapWord
+		note.Wrapping = wrapMode()
 		note.Importance = widget.WarningImportance
 		top = append(top, note)
 	}
@@ -42,7 +42,7 @@ func homeScreen(w *window) fyne.CanvasObject {
 	backup := widget.NewButtonWithIcon(i18n.T("home.backup"), theme.DocumentSaveIcon(), func() { w.backup() })
 	backup.Importance = widget.HighImportance
 	restoreHint := widget.NewLabel(i18n.T("home.restore_hint"))
-	restoreHint.Wrapping = fyne.TextWrapWord
+	restoreHint.Wrapping = wrapMode()
 	deviceCard := widget.NewCard(i18n.T("home.device"), "", container.NewVBox(
 		widget.NewForm(
 			row("home.user", userText(u.Name, string(u.Role))),

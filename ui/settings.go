@@ -18,7 +18,7 @@ func settingsScreen(w *window) fyne.CanvasObject {
 	u, _ := w.deps.Schools.User(w.ctx)
 	form := newProfileForm(sch, u)
 	msg := widget.NewLabel("")
-	msg.Wrapping = fyne.TextWrapWord
+	msg.Wrapping = wrapMode()
 	save := widget.NewButtonWithIcon(i18n.T("action.save"), theme.DocumentSaveIcon(), func() {
 		if err := w.saveProfile(form); err != nil {
 			msg.Importance = widget.DangerImportance

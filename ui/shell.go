@@ -26,6 +26,7 @@ type section struct {
 func sections() []section {
 	return []section{
 		{"home", theme.HomeIcon(), "nav.home", homeScreen},
+		{"placement", theme.GridIcon(), "nav.placement", placementScreen},
 		{"settings", theme.SettingsIcon(), "nav.settings", settingsScreen},
 	}
 }

@@ -75,6 +75,8 @@ type window struct {
 	prefs prefs.Prefs
 	ctx   context.Context
 	shell *shell // nil while the first-run screen is up
+	// placement keeps the placement flow's state across section switches.
+	placement *placementFlow
 }
 
 func newWindow(a fyne.App, d Deps) *window {
