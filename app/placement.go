@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -210,12 +209,8 @@ const maxListed = 50
 
 // printReport prints the balance report as an aligned table.
 func printReport(w io.Writer, rep placement.Report) {
-	head := strings.Split(i18n.T("placement.report.columns"), "|")
-	rows := [][]string{head}
-	for _, c := range rep.Classes {
-		rows = append(rows, reportRow(fmt.Sprint(c.Class), c.Teacher, c, true))
-	}
-	rows = append(rows, reportRow(i18n.T("placement.report.spread"), "", rep.Spread, false))
+	head, body := messages.ReportTable(rep)
+	rows := append([][]string{head}, body...)
 	widths := make([]int, len(head))
 	for _, r := range rows {
 		for i, cell := range r {
@@ -234,21 +229,6 @@ func printReport(w io.Writer, rep placement.Report) {
 	}
 }
 
-func reportRow(class, teacher string, c placement.ClassReport, dates bool) []string {
-	birth := fmt.Sprintf("%.1f", c.MeanBirth)
-	if dates {
-		birth = placement.Date(math.Round(c.MeanBirth)).String()
-	}
-	num := func(v float64) string {
-		if math.IsNaN(v) {
-			return "—"
-		}
-		return fmt.Sprintf("%.2f", v)
-	}
-	return []string{class, teacher, fmt.Sprint(c.Size), fmt.Sprint(c.Boys), fmt.Sprint(c.Girls), fmt.Sprint(c.Special),
-		birth, fmt.Sprintf("%.1f", c.SDBirth), num(c.MeanScore), num(c.SDScore)}
-}
-
 // displayWidth counts Chinese and full-width characters as two columns.
 func displayWidth(s string) int {
 	w := 0
@@ -261,7 +241,6 @@ func displayWidth(s string) int {
 	}
 	return w
 }
-
 // placementSample writes a generated enrolment list: a template to fill in,
 // or a realistic list to rehearse the ceremony with.
 func placementSample(args []string, stdout, stderr io.Writer) int {

@@ -5,6 +5,9 @@ package messages
 
 import (
 	"errors"
+	"fmt"
+	"math"
+	"strings"
 
 	"qiao/i18n"
 	"qiao/placement"
@@ -91,4 +94,32 @@ func Problems(err error) []string {
 		out[i] = Problem(p)
 	}
 	return out
+}
+
+// ReportTable lays out a balance report for display: the translated
+// column headers, one row per class, then the max-min row.
+func ReportTable(rep placement.Report) (head []string, rows [][]string) {
+	head = strings.Split(i18n.T("placement.report.columns"), "|")
+	for _, c := range rep.Classes {
+		rows = append(rows, reportRow(i18n.T("placement.class_name", c.Class), c, true))
+	}
+	rows = append(rows, reportRow(i18n.T("placement.report.spread"), rep.Spread, false))
+	return head, rows
+}
+
+// reportRow formats one row; dates shows the mean birth date as a date
+// (class rows) rather than a number of days (the max-min row).
+func reportRow(name string, c placement.ClassReport, dates bool) []string {
+	birth := fmt.Sprintf("%.1f", c.MeanBirth)
+	if dates {
+		birth = placement.Date(math.Round(c.MeanBirth)).String()
+	}
+	num := func(v float64) string {
+		if math.IsNaN(v) {
+			return "—"
+		}
+		return fmt.Sprintf("%.2f", v)
+	}
+	return []string{name, c.Teacher, fmt.Sprint(c.Size), fmt.Sprint(c.Boys), fmt.Sprint(c.Girls), fmt.Sprint(c.Special),
+		birth, fmt.Sprintf("%.1f", c.SDBirth), num(c.MeanScore), num(c.SDScore)}
 }

@@ -9,9 +9,5 @@ export LANG=zh_CN.UTF-8
 mkdir -p dist
 go build -o dist/qiao .
 go build -o dist/qiao-barewindow ./cmd/qiao-barewindow
-display=:$((90 + RANDOM % 100))
-Xvfb "$display" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
-xvfb=$!
-trap 'kill $xvfb 2>/dev/null' EXIT
-sleep 1
-DISPLAY=$display dist/qiao bench startup --bare dist/qiao-barewindow --runs "${1:-5}"
+source scripts/xvfb.sh
+dist/qiao bench startup --bare dist/qiao-barewindow --runs "${1:-5}"

@@ -9,15 +9,10 @@ export LANG=zh_CN.UTF-8
 mkdir -p dist
 go build -o dist/qiao .
 
-display=:$((90 + RANDOM % 100))
 data=$(mktemp -d)
-Xvfb "$display" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
-xvfb=$!
 app=""
-cleanup() { [ -n "$app" ] && kill "$app" 2>/dev/null; kill "$xvfb" 2>/dev/null; rm -rf "$data"; }
-trap cleanup EXIT
-export DISPLAY=$display
-for _ in $(seq 50); do xdpyinfo >/dev/null 2>&1 && break; [ -e "/tmp/.X11-unix/X${display#:}" ] && break; sleep 0.1; done
+source scripts/xvfb.sh
+xvfb_on_exit '[ -n "$app" ] && kill "$app" 2>/dev/null; rm -rf "$data"'
 
 fail() { echo "smoke: FAIL: $*"; exit 1; }
 QIAO_REPORT_READY=1 dist/qiao --data "$data" --sample >"$data/out" 2>"$data/err" &

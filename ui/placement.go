@@ -3,7 +3,6 @@ package ui
 import (
 	"fmt"
 	"io"
-	"math"
 	"path/filepath"
 	"strings"
 	"time"
@@ -264,27 +263,7 @@ func (f *placementFlow) showParams() {
 // showReport shows the balance report, the audit figures and export.
 func (f *placementFlow) showReport() {
 	res := f.result
-	rep := placement.Balance(f.roster, res)
-	head := strings.Split(i18n.T("placement.report.columns"), "|")
-	cells := func(c placement.ClassReport, name string, dates bool) []string {
-		birth := fmt.Sprintf("%.1f", c.MeanBirth)
-		if dates {
-			birth = placement.Date(math.Round(c.MeanBirth)).String()
-		}
-		num := func(v float64) string {
-			if math.IsNaN(v) {
-				return "—"
-			}
-			return fmt.Sprintf("%.2f", v)
-		}
-		return []string{name, c.Teacher, fmt.Sprint(c.Size), fmt.Sprint(c.Boys), fmt.Sprint(c.Girls), fmt.Sprint(c.Special),
-			birth, fmt.Sprintf("%.1f", c.SDBirth), num(c.MeanScore), num(c.SDScore)}
-	}
-	var rows [][]string
-	for _, c := range rep.Classes {
-		rows = append(rows, cells(c, i18n.T("placement.class_name", c.Class), true))
-	}
-	rows = append(rows, cells(rep.Spread, i18n.T("placement.report.spread"), false))
+	head, rows := messages.ReportTable(placement.Balance(f.roster, res))
 	table := widget.NewTableWithHeaders(func() (int, int) { return len(rows), len(head) },
 		func() fyne.CanvasObject { return widget.NewLabel("2026-12-31 ") },
 		func(id widget.TableCellID, o fyne.CanvasObject) {
