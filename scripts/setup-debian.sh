@@ -8,6 +8,7 @@ pkgs=(
   libgl1-mesa-dev xorg-dev                      # Fyne's GLFW driver (X11/GL headers)
   xvfb imagemagick                              # start-up test: a real window and its screenshot
   gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64     # the Windows build
+  python3                                       # the independent placement verifier (tools/placement-ref)
 )
 missing=()
 for p in "${pkgs[@]}"; do
