@@ -3,11 +3,11 @@ package placement
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"math"
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Algorithm names this version of the draw; it is recorded in every result.
@@ -51,7 +51,14 @@ type Result struct {
 // Draw places the roster's pupils into p.Classes classes. It refuses an
 // impossible input with an *InputError.
 func Draw(r *Roster, p Params, entropy, secret string) (*Result, error) {
-	if problems := checkClasses(r, p.Classes); len(problems) > 0 {
+	problems := append(checkRoster(r), checkGroups(r.Pupils)...)
+	if len(problems) == 0 {
+		problems = checkClasses(r, p.Classes)
+	}
+	if !utf8.ValidString(entropy) || !utf8.ValidString(secret) {
+		problems = append(problems, Problem{Code: ProblemBadEntropy})
+	}
+	if len(problems) > 0 {
 		return nil, &InputError{problems}
 	}
 	digest := Digest(r)
@@ -420,7 +427,7 @@ func (d *dealer) placedAll() error {
 	for i, c := range d.class {
 		if c < 0 {
 			p := d.r.Pupils[i]
-			return fmt.Errorf("placement: could not place %s (row %d) under the Apart and Together rules; split the largest Apart group or add a class", p.ID, p.Row)
+			return &InputError{[]Problem{{Row: p.Row, Code: ProblemUnplaceable, Args: []any{p.ID}}}}
 		}
 	}
 	return nil

@@ -175,7 +175,7 @@ func TestHardRulesHoldOnRandomInputs(t *testing.T) {
 
 func TestSameInputAndEntropyGiveTheSameResult(t *testing.T) {
 	r := Generate(500, 3)
-	r.Teachers = []string{"甲", "乙", "丙", "丁", "戊", "己", "庚", "辛", "壬", "癸", "子"}
+	r.Teachers = []string{"丁", "丙", "乙", "壬", "子", "己", "庚", "戊", "甲", "癸", "辛"} // sorted, as in the canonical form
 	p := Params{Classes: 10, BalanceScore: true, BalanceAge: true}
 	a, err := Draw(r, p, "公证员：3 7 1 9", "")
 	if err != nil {
@@ -262,7 +262,7 @@ func TestImpossibleClassCountsAreRefused(t *testing.T) {
 	assertProblem(t, err, ProblemFixedOverflow)
 
 	r = Generate(30, 1)
-	r.Teachers = []string{"甲", "乙"}
+	r.Teachers = []string{"乙", "甲"}
 	_, err = Draw(r, Params{Classes: 3}, "x", "")
 	assertProblem(t, err, ProblemTooFewTeachers)
 
@@ -323,4 +323,17 @@ func TestRealisticYearsMeetTheBalanceGoals(t *testing.T) {
 			t.Errorf("n=%d k=%d: mean score spread %.3f, mean birth spread %.1f days", tc.n, tc.k, rep.Spread.MeanScore, rep.Spread.MeanBirth)
 		}
 	}
+}
+
+func TestDrawRefusesRostersOutOfCanonicalForm(t *testing.T) {
+	r := Generate(20, 1)
+	r.Pupils[3].Name = "张\t三"
+	_, err := Draw(r, Params{Classes: 2}, "x", "")
+	assertProblem(t, err, ProblemNotCanonical)
+	r = Generate(20, 1)
+	r.Pupils[3], r.Pupils[4] = r.Pupils[4], r.Pupils[3]
+	_, err = Draw(r, Params{Classes: 2}, "x", "")
+	assertProblem(t, err, ProblemNotCanonical)
+	_, err = Draw(Generate(20, 1), Params{Classes: 2}, "\xff\xfe", "")
+	assertProblem(t, err, ProblemBadEntropy)
 }

@@ -30,7 +30,7 @@ func Generate(n int, seed uint64) *Roster {
 		for j := 0; j < 4; j++ {
 			sum += g.intn(5001)
 		}
-		v := 75 + (float64(sum)/4-2500)/2500*30*math.Sqrt(3)
+		v := 75 + float64((float64(sum)/4-2500)/2500*30*math.Sqrt(3)) // rounded before the add: no fused multiply-add on any CPU
 		p.Score, p.HasScore = int64(math.Round(math.Max(0, math.Min(100, v))*100)), true
 		p.Special = g.intn(100) < 2
 		r.Pupils = append(r.Pupils, p)

@@ -1,6 +1,9 @@
 package placement
 
-import "sort"
+import (
+	"sort"
+	"unicode/utf8"
+)
 
 // checkGroups finds group rules that no number of classes can satisfy.
 func checkGroups(pupils []Pupil) []Problem {
@@ -37,6 +40,27 @@ func checkGroups(pupils []Pupil) []Problem {
 	return problems
 }
 
+// checkRoster finds what breaks the canonical form in a roster built in
+// code rather than read from a file (docs/placement-spec.md §2): IDs must
+// be unique and sorted, text fields clean (no tabs or line breaks, no
+// surrounding spaces, valid UTF-8), genders M or F, teachers sorted.
+func checkRoster(r *Roster) []Problem {
+	var problems []Problem
+	clean := func(s string) bool { return utf8.ValidString(s) && cleanText(s) == s }
+	for i, p := range r.Pupils {
+		if p.ID == "" || p.Name == "" || !clean(p.ID) || !clean(p.Name) || !clean(p.Together) || !clean(p.Apart) ||
+			(p.Gender != Male && p.Gender != Female) || p.Fixed < 0 || (i > 0 && r.Pupils[i-1].ID >= p.ID) {
+			problems = append(problems, Problem{Row: p.Row, Code: ProblemNotCanonical, Args: []any{p.ID}})
+		}
+	}
+	for i, t := range r.Teachers {
+		if t == "" || !clean(t) || (i > 0 && r.Teachers[i-1] > t) {
+			problems = append(problems, Problem{Code: ProblemNotCanonical, Args: []any{t}})
+		}
+	}
+	return problems
+}
+
 // checkClasses finds what makes a draw into k classes impossible.
 func checkClasses(r *Roster, k int) []Problem {
 	var problems []Problem
@@ -54,8 +78,8 @@ func checkClasses(r *Roster, k int) []Problem {
 			perClass[p.Fixed]++
 		}
 	}
-	for c, cnt := range perClass {
-		if cnt > maxSize {
+	for c := 1; c <= k; c++ {
+		if cnt := perClass[c]; cnt > maxSize {
 			problems = append(problems, Problem{Code: ProblemFixedOverflow, Args: []any{c, cnt, maxSize}})
 		}
 	}

@@ -1,6 +1,6 @@
 package placement
 
-// Weights of the balance objective (docs/placement-spec.md §6): the class
+// Weights of the balance objective (docs/placement-spec.md §5.12.3): the class
 // mean counts fully, the class spread (standard deviation) a quarter.
 const (
 	weightMean   = 1.0

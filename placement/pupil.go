@@ -84,7 +84,7 @@ const (
 	ProblemMissingColumn    = "missing_column"     // a required column is absent
 	ProblemDuplicateColumn  = "duplicate_column"   // two columns mean the same thing
 	ProblemEmpty            = "empty"              // a required cell is empty
-	ProblemDuplicateID      = "duplicate_id"       // Args[0]: the row that has it first
+	ProblemDuplicateID      = "duplicate_id"       // Args: the ID, the row that has it first
 	ProblemBadGender        = "bad_gender"         // Args[0]: the value
 	ProblemBadDate          = "bad_date"           // Args[0]: the value
 	ProblemBadScore         = "bad_score"          // Args[0]: the value
@@ -97,6 +97,9 @@ const (
 	ProblemFixedOverflow    = "fixed_overflow"     // Args: class, count, max: more fixed pupils than a class can take
 	ProblemTooFewTeachers   = "too_few_teachers"   // Args: teachers, classes
 	ProblemTooFewPupils     = "too_few_pupils"     // Args: pupils, classes
+	ProblemUnplaceable      = "unplaceable"        // Args: ID: the greedy deal found no class under the Apart/Together rules
+	ProblemNotCanonical     = "not_canonical"      // Args: ID or teacher: a roster built in code breaks the canonical form
+	ProblemBadEntropy       = "bad_entropy"        // the entropy or secret is not valid UTF-8 text
 )
 
 // InputError lists every problem found; the input is refused whole.

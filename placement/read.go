@@ -402,7 +402,8 @@ func parseDate(s string, date1904 bool) (Date, bool) {
 			return plausible(DateOf(t.Year(), t.Month(), t.Day()))
 		}
 	}
-	if f, err := strconv.ParseFloat(s, 64); err == nil && f > 1000 && f < 200000 && !strings.ContainsAny(s, "eE") {
+	whole, frac, _ := strings.Cut(s, ".")
+	if f, err := strconv.ParseFloat(s, 64); err == nil && digits(whole) && digits(frac) && f > 1000 && f < 200000 {
 		t, err := excelize.ExcelDateToTime(math.Floor(f), date1904)
 		if err == nil {
 			return plausible(DateOf(t.Year(), t.Month(), t.Day()))
@@ -417,14 +418,20 @@ func plausible(d Date) (Date, bool) {
 	return d, y >= 1950 && y <= 2100
 }
 
+// maxScoreDigits bounds a score's whole part (up to 99,999 points), so sums
+// of squares over a whole year stay far inside 64 bits.
+const maxScoreDigits = 5
+
 // parseScore reads a decimal number into hundredths, rounding any further
 // decimals half away from zero, exactly (no binary floating point).
 func parseScore(s string) (int64, bool) {
 	s = strings.TrimSpace(s)
 	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(strings.TrimPrefix(s, "-"), "+")
+	if neg || strings.HasPrefix(s, "+") {
+		s = s[1:]
+	}
 	intPart, frac, _ := strings.Cut(s, ".")
-	if intPart == "" && frac == "" || len(intPart) > 9 || !digits(intPart) || !digits(frac) {
+	if intPart == "" && frac == "" || len(intPart) > maxScoreDigits || !digits(intPart) || !digits(frac) {
 		return 0, false
 	}
 	frac += "000"

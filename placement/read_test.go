@@ -210,3 +210,22 @@ func FuzzRead(f *testing.F) {
 		Digest(r)
 	})
 }
+
+func TestScoreAndDateParsingEdges(t *testing.T) {
+	for in, want := range map[string]int64{"85": 8500, "85.5": 8550, "-3.125": -313, "+7": 700, "0.005": 1, "99999.99": 9999999} {
+		if got, ok := parseScore(in); !ok || got != want {
+			t.Errorf("parseScore(%q) = %d, %v; want %d", in, got, ok, want)
+		}
+	}
+	for _, bad := range []string{"", "-+5", "+-5", "1e3", "0x10", "100000", "八十", "1.2.3"} {
+		if _, ok := parseScore(bad); ok {
+			t.Errorf("parseScore(%q) accepted", bad)
+		}
+	}
+	if _, ok := parseDate("0x1p15", false); ok {
+		t.Error("hex float accepted as an Excel date")
+	}
+	if d, ok := parseDate("43831", false); !ok || d != DateOf(2020, 1, 1) {
+		t.Errorf("Excel serial 43831 = %v %v", d, ok)
+	}
+}
