@@ -241,6 +241,7 @@ func displayWidth(s string) int {
 	}
 	return w
 }
+
 // placementSample writes a generated enrolment list: a template to fill in,
 // or a realistic list to rehearse the ceremony with.
 func placementSample(args []string, stdout, stderr io.Writer) int {
