@@ -108,8 +108,15 @@ func ReadTeachers(path string) ([]string, error) {
 	if err != nil {
 		return nil, &InputError{[]Problem{{Code: ProblemUnreadable, Args: []any{err.Error()}}}}
 	}
+	return ReadTeachersData(filepath.Base(path), data)
+}
+
+// ReadTeachersData is ReadTeachers on data already in memory; name's
+// extension decides the format.
+func ReadTeachersData(name string, data []byte) ([]string, error) {
 	var rows [][]string
-	if strings.EqualFold(filepath.Ext(path), ".csv") {
+	var err error
+	if strings.EqualFold(filepath.Ext(name), ".csv") {
 		rows, err = readCSV(data)
 	} else {
 		var sheets [][][]string

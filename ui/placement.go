@@ -161,13 +161,15 @@ func (f *placementFlow) showCheck() {
 	copyBtn := widget.NewButtonWithIcon(i18n.T("placement.check.copy"), theme.ContentCopyIcon(), func() {
 		f.w.app.Clipboard().SetContent(placement.Digest(f.roster))
 	})
+	printable := widget.NewButtonWithIcon(i18n.T("placement.check.save_digest"), theme.DocumentPrintIcon(), f.saveDigest)
+	teachers := widget.NewButtonWithIcon(i18n.T("placement.check.teachers_file"), theme.AccountIcon(), f.openTeachers)
 	next := widget.NewButtonWithIcon(i18n.T("placement.check.next"), theme.NavigateNextIcon(), f.showParams)
 	next.Importance = widget.HighImportance
 	note := widget.NewLabel(i18n.T("placement.check.digest_note"))
 	note.Wrapping = wrapMode()
 	f.show(container.NewVBox(steps(1), form,
 		widget.NewCard(i18n.T("placement.check.digest"), "", container.NewVBox(digest, note)),
-		container.NewHBox(again, copyBtn, next)))
+		container.NewHBox(again, teachers), container.NewHBox(copyBtn, printable), container.NewHBox(next)))
 }
 
 type rosterSummary struct{ pupils, boys, girls, scored, together, apart, special, fixed int }
@@ -213,6 +215,54 @@ func digestLabel(hex string, size fyne.ThemeSizeName) *widget.Label {
 	l.SizeName = size
 	l.Selectable = true
 	return l
+}
+
+// openTeachers reads a separate head-teacher list into the roster; the
+// list's digest changes with it, as it must.
+func (f *placementFlow) openTeachers() {
+	d := dialog.NewFileOpen(func(rc fyne.URIReadCloser, err error) {
+		if err != nil || rc == nil {
+			return
+		}
+		name := rc.URI().Name()
+		data, err := io.ReadAll(rc)
+		rc.Close()
+		var teachers []string
+		if err == nil {
+			teachers, err = placement.ReadTeachersData(name, data)
+		}
+		if err != nil {
+			dialog.ShowError(fmt.Errorf("%s", strings.Join(messages.Problems(err), "\n")), f.w.win)
+			return
+		}
+		f.roster.Teachers = teachers
+		f.showCheck()
+	}, f.w.win)
+	d.SetFilter(storage.NewExtensionFileFilter([]string{".xlsx", ".csv"}))
+	d.Show()
+}
+
+// saveDigest writes a one-page text to print and post before the draw:
+// the school, the list's size and its digest.
+func (f *placementFlow) saveDigest() {
+	d := dialog.NewFileSave(func(wc fyne.URIWriteCloser, err error) {
+		if err != nil || wc == nil {
+			return
+		}
+		sch, _, _ := f.w.deps.Schools.Current(f.w.ctx)
+		s := summarize(f.roster)
+		text := i18n.T("placement.check.digest_sheet", sch.Name, f.title, time.Now().Format("2006-01-02 15:04"),
+			s.pupils, s.boys, s.girls, len(f.roster.Teachers), placement.Digest(f.roster))
+		_, err = io.WriteString(wc, strings.ReplaceAll(text, "\n", "\r\n")) // Notepad on older Windows needs CRLF
+		if cerr := wc.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			dialog.ShowError(err, f.w.win)
+		}
+	}, f.w.win)
+	d.SetFileName(i18n.T("placement.check.digest_file") + ".txt")
+	d.Show()
 }
 
 // showParams asks for the number of classes, the balances, the title and
