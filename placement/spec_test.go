@@ -273,7 +273,7 @@ func specCases() []specCase {
 	g := newRNG([32]byte{42})
 	for trial := 0; trial <= 294; trial++ {
 		k := 2 + g.intn(14)
-		r := specScores(specRandomRoster(g, k))
+		r := specScores(randomRoster(g, k))
 		if g.intn(3) == 0 {
 			for j := 0; j < k+g.intn(3); j++ {
 				r.Teachers = append(r.Teachers, fmt.Sprintf("教师%02d", j))
@@ -519,47 +519,4 @@ func tightRoster(seed uint64) (*Roster, int) {
 		pos++
 	}
 	return r, k
-}
-
-// specRandomRoster makes a small random roster with every kind of rule
-// (a copy of draw_test.go's randomRoster as it was when the cases above
-// were chosen, so that they keep exercising the same paths).
-func specRandomRoster(g *rng, k int) *Roster {
-	n := k + g.intn(25*k)
-	r := Generate(n, g.next())
-	for i := range r.Pupils {
-		r.Pupils[i].Together, r.Pupils[i].Apart = "", ""
-		if g.intn(10) == 0 {
-			r.Pupils[i].HasScore = false
-		}
-	}
-	maxSize := n / k
-	for i, t := 0, 0; i+3 < n; i += 4 {
-		if g.intn(6) == 0 && maxSize >= 3 {
-			t++
-			for j := 0; j < 2+g.intn(2); j++ {
-				r.Pupils[i+j].Together = fmt.Sprintf("T%d", t)
-			}
-		}
-	}
-	var free []int
-	for i, p := range r.Pupils {
-		if p.Together == "" {
-			free = append(free, i)
-		}
-	}
-	g.shuffle(free)
-	for a := 0; len(free) > 1 && a < 3; a++ {
-		size := min(len(free), 2+g.intn(k-1))
-		for _, i := range free[:size] {
-			r.Pupils[i].Apart = fmt.Sprintf("A%d", a)
-		}
-		free = free[size:]
-	}
-	for j := 0; j < min(len(free), k/2); j++ {
-		if g.intn(2) == 0 {
-			r.Pupils[free[j]].Fixed = 1 + g.intn(k)
-		}
-	}
-	return r
 }

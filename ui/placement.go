@@ -34,6 +34,7 @@ type placementFlow struct {
 	result   *placement.Result
 	savedID  string
 	drawn    time.Time
+	step     func() // shows the current step again (after a language change)
 }
 
 // placementScreen shows the current step of the flow.
@@ -41,8 +42,9 @@ func placementScreen(w *window) fyne.CanvasObject {
 	if w.placement == nil {
 		w.placement = &placementFlow{w: w, box: container.NewStack(),
 			params: placement.Params{BalanceScore: true, BalanceAge: true}, title: i18n.T("placement.default_title")}
-		w.placement.showImport()
+		w.placement.step = w.placement.showImport
 	}
+	w.placement.step()
 	return w.placement.box
 }
 
@@ -72,6 +74,7 @@ func steps(current int) fyne.CanvasObject {
 
 // showImport offers to open an enrolment list or use the sample list.
 func (f *placementFlow) showImport() {
+	f.step = f.showImport
 	intro := widget.NewLabel(i18n.T("placement.import.intro"))
 	intro.Wrapping = wrapMode()
 	open := widget.NewButtonWithIcon(i18n.T("placement.import.open"), theme.FolderOpenIcon(), f.openList)
@@ -134,6 +137,7 @@ func (f *placementFlow) loaded(r *placement.Roster, err error, name string) {
 
 // showCheck lists every problem, or the list's summary and digest.
 func (f *placementFlow) showCheck() {
+	f.step = f.showCheck
 	again := widget.NewButtonWithIcon(i18n.T("placement.check.again"), theme.FolderOpenIcon(), f.showImport)
 	if f.roster == nil {
 		head := widget.NewLabel(i18n.T("placement.check.refused", f.source, len(f.problems)))
@@ -268,6 +272,7 @@ func (f *placementFlow) saveDigest() {
 // showParams asks for the number of classes, the balances, the title and
 // an optional commitment.
 func (f *placementFlow) showParams() {
+	f.step = f.showParams
 	classes := widget.NewEntry()
 	classes.SetText(fmt.Sprint(f.params.Classes))
 	score := widget.NewCheck(i18n.T("placement.params.score"), nil)
@@ -312,6 +317,7 @@ func (f *placementFlow) showParams() {
 
 // showReport shows the balance report, the audit figures and export.
 func (f *placementFlow) showReport() {
+	f.step = f.showReport
 	res := f.result
 	head, rows := messages.ReportTable(placement.Balance(f.roster, res))
 	table := widget.NewTableWithHeaders(func() (int, int) { return len(rows), len(head) },
