@@ -3,6 +3,8 @@ package placement
 import (
 	"sort"
 	"unicode/utf8"
+
+	"qiao/sheet"
 )
 
 // checkGroups finds group rules that no number of classes can satisfy.
@@ -46,7 +48,7 @@ func checkGroups(pupils []Pupil) []Problem {
 // surrounding spaces, valid UTF-8), genders M or F, teachers sorted.
 func checkRoster(r *Roster) []Problem {
 	var problems []Problem
-	clean := func(s string) bool { return utf8.ValidString(s) && cleanText(s) == s }
+	clean := func(s string) bool { return utf8.ValidString(s) && sheet.Clean(s) == s }
 	for i, p := range r.Pupils {
 		if p.ID == "" || p.Name == "" || !clean(p.ID) || !clean(p.Name) || !clean(p.Together) || !clean(p.Apart) ||
 			(p.Gender != Male && p.Gender != Female) || p.Fixed < 0 || (i > 0 && r.Pupils[i-1].ID >= p.ID) {

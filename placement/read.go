@@ -1,21 +1,13 @@
 package placement
 
 import (
-	"bytes"
-	"encoding/csv"
-	"fmt"
-	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
-	"time"
-	"unicode/utf8"
 
-	"github.com/xuri/excelize/v2"
-	"golang.org/x/text/encoding/simplifiedchinese"
+	"qiao/sheet"
 )
 
 // Column roles and the header names that mean them (compared after
@@ -50,10 +42,6 @@ var required = []int{colID, colName, colGender, colBirth}
 // teacherSheetNames are sheet names that hold the head teachers.
 var teacherSheetNames = []string{"班主任", "teachers", "headteachers"}
 
-func normHeader(s string) string {
-	return strings.ToLower(strings.Join(strings.Fields(s), ""))
-}
-
 // ReadFile reads an enrolment list from .xlsx or .csv (UTF-8 or GBK). In a
 // workbook the first sheet holds the pupils and a sheet named 班主任 or
 // Teachers, if any, the head teachers. Any problem refuses the whole file
@@ -69,24 +57,11 @@ func ReadFile(path string) (*Roster, error) {
 // Read is ReadFile on data already in memory; name's extension decides
 // the format.
 func Read(name string, data []byte) (*Roster, error) {
-	var sheets [][][]string
-	var date1904 bool
-	var err error
-	switch strings.ToLower(filepath.Ext(name)) {
-	case ".csv", ".txt":
-		var rows [][]string
-		rows, err = readCSV(data)
-		sheets = [][][]string{rows}
-	default:
-		var names []string
-		sheets, names, date1904, err = readXLSX(data)
-		if err == nil {
-			sheets = pickSheets(sheets, names)
-		}
-	}
+	book, err := sheet.Read(name, data)
 	if err != nil {
 		return nil, &InputError{[]Problem{{Code: ProblemUnreadable, Args: []any{err.Error()}}}}
 	}
+	sheets, date1904 := pickSheets(book.Sheets, book.Names), book.Date1904
 	r := &Roster{}
 	var problems []Problem
 	r.Pupils, problems = parsePupils(sheets[0], date1904)
@@ -114,23 +89,13 @@ func ReadTeachers(path string) ([]string, error) {
 // ReadTeachersData is ReadTeachers on data already in memory; name's
 // extension decides the format.
 func ReadTeachersData(name string, data []byte) ([]string, error) {
-	var rows [][]string
-	var err error
-	if strings.EqualFold(filepath.Ext(name), ".csv") {
-		rows, err = readCSV(data)
-	} else {
-		var sheets [][][]string
-		var names []string
-		sheets, names, _, err = readXLSX(data)
-		if err == nil {
-			rows = sheets[0]
-			if picked := pickSheets(sheets, names); len(picked) > 1 {
-				rows = picked[1]
-			}
-		}
-	}
+	book, err := sheet.Read(name, data)
 	if err != nil {
 		return nil, &InputError{[]Problem{{Code: ProblemUnreadable, Args: []any{err.Error()}}}}
+	}
+	rows := book.Sheets[0]
+	if picked := pickSheets(book.Sheets, book.Names); len(picked) > 1 {
+		rows = picked[1]
 	}
 	t, problems := parseTeachers(rows)
 	if len(problems) > 0 {
@@ -144,7 +109,7 @@ func pickSheets(sheets [][][]string, names []string) [][][]string {
 	pupils, teachers := -1, -1
 	for i, n := range names {
 		for _, t := range teacherSheetNames {
-			if normHeader(n) == t && teachers < 0 {
+			if sheet.NormHeader(n) == t && teachers < 0 {
 				teachers = i
 			}
 		}
@@ -161,96 +126,23 @@ func pickSheets(sheets [][][]string, names []string) [][][]string {
 	return [][][]string{sheets[pupils], sheets[teachers]}
 }
 
-func readCSV(data []byte) ([][]string, error) {
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-	if !utf8.Valid(data) {
-		dec, err := simplifiedchinese.GB18030.NewDecoder().Bytes(data)
-		if err != nil {
-			return nil, fmt.Errorf("neither UTF-8 nor GBK: %w", err)
-		}
-		data = dec
-	}
-	cr := csv.NewReader(bytes.NewReader(data))
-	cr.FieldsPerRecord = -1
-	cr.LazyQuotes = true
-	var rows [][]string
-	for {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			return rows, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		rows = append(rows, rec)
-	}
-}
-
-func readXLSX(data []byte) (sheets [][][]string, names []string, date1904 bool, err error) {
-	f, err := excelize.OpenReader(bytes.NewReader(data))
-	if err != nil {
-		return nil, nil, false, err
-	}
-	defer f.Close()
-	if props, perr := f.GetWorkbookProps(); perr == nil && props.Date1904 != nil {
-		date1904 = *props.Date1904
-	}
-	for _, n := range f.GetSheetList() {
-		rows, err := f.GetRows(n, excelize.Options{RawCellValue: true})
-		if err != nil {
-			return nil, nil, false, err
-		}
-		sheets = append(sheets, rows)
-		names = append(names, n)
-	}
-	if len(sheets) == 0 {
-		return nil, nil, false, fmt.Errorf("the workbook has no sheets")
-	}
-	return sheets, names, date1904, nil
-}
-
 // findHeader locates the header row (the first non-empty row) and maps
 // column roles to indexes.
 func findHeader(rows [][]string) (headerRow int, cols [numCols]int, headers []string, problems []Problem) {
-	for i := range cols {
-		cols[i] = -1
-	}
-	headerRow = -1
-	for i, r := range rows {
-		if strings.TrimSpace(strings.Join(r, "")) != "" {
-			headerRow = i
-			break
-		}
-	}
+	headerRow = sheet.HeaderRow(rows)
 	if headerRow < 0 {
+		for i := range cols {
+			cols[i] = -1
+		}
 		return -1, cols, nil, []Problem{{Code: ProblemNoRows}}
 	}
 	headers = rows[headerRow]
-	for ci, h := range headers {
-		n := normHeader(h)
-		for role, names := range headerNames {
-			for _, name := range names {
-				if n != name {
-					continue
-				}
-				if cols[role] >= 0 {
-					problems = append(problems, Problem{Row: headerRow + 1, Column: colLabel(ci, h), Code: ProblemDuplicateColumn, Args: []any{headers[cols[role]]}})
-				} else {
-					cols[role] = ci
-				}
-			}
-		}
+	found, dups := sheet.Columns(headers, headerNames[:])
+	copy(cols[:], found)
+	for _, d := range dups {
+		problems = append(problems, Problem{Row: headerRow + 1, Column: sheet.ColLabel(d[0], headers[d[0]]), Code: ProblemDuplicateColumn, Args: []any{headers[d[1]]}})
 	}
 	return headerRow, cols, headers, problems
-}
-
-// colLabel names a column as the user sees it: its letter and header.
-func colLabel(i int, header string) string {
-	letter, _ := excelize.ColumnNumberToName(i + 1)
-	if h := strings.TrimSpace(header); h != "" {
-		return letter + "（" + h + "）"
-	}
-	return letter
 }
 
 func parsePupils(rows [][]string, date1904 bool) ([]Pupil, []Problem) {
@@ -271,11 +163,11 @@ func parsePupils(rows [][]string, date1904 bool) ([]Pupil, []Problem) {
 		if ci < 0 {
 			return "", ""
 		}
-		label := colLabel(ci, headers[ci])
+		label := sheet.ColLabel(ci, headers[ci])
 		if ci >= len(r) {
 			return "", label
 		}
-		return cleanText(r[ci]), label
+		return sheet.Clean(r[ci]), label
 	}
 	var pupils []Pupil
 	firstRow := map[string]int{}
@@ -354,7 +246,7 @@ func parseTeachers(rows [][]string) ([]string, []Problem) {
 	}
 	col := -1
 	for ci, h := range headers {
-		switch normHeader(h) {
+		switch sheet.NormHeader(h) {
 		case "姓名", "name", "班主任", "教师", "teacher":
 			if col < 0 {
 				col = ci
@@ -367,26 +259,13 @@ func parseTeachers(rows [][]string) ([]string, []Problem) {
 	var names []string
 	for i := hr + 1; i < len(rows); i++ {
 		if col < len(rows[i]) {
-			if n := cleanText(rows[i][col]); n != "" {
+			if n := sheet.Clean(rows[i][col]); n != "" {
 				names = append(names, n)
 			}
 		}
 	}
 	sort.Strings(names)
 	return names, problems
-}
-
-// cleanText trims a cell and turns tabs and line breaks into spaces, so
-// the canonical form stays one line per pupil.
-func cleanText(s string) string {
-	s = strings.Map(func(r rune) rune {
-		switch r {
-		case '\t', '\n', '\r', '\u00a0', '\u3000':
-			return ' '
-		}
-		return r
-	}, s)
-	return strings.Join(strings.Fields(s), " ")
 }
 
 func parseGender(s string) (Gender, bool) {
@@ -399,24 +278,13 @@ func parseGender(s string) (Gender, bool) {
 	return 0, false
 }
 
-var dateLayouts = []string{"2006-1-2", "2006/1/2", "2006.1.2", "20060102", "2006年1月2日", "2006-01-02T15:04:05Z", "2006-1-2 15:04:05"}
-
-// parseDate reads YYYY-MM-DD, YYYY/M/D, YYYY.M.D, YYYYMMDD, YYYY年M月D日, or
-// an Excel serial date (a raw date cell).
+// parseDate reads a birth date in any form sheet.ParseDate knows.
 func parseDate(s string, date1904 bool) (Date, bool) {
-	for _, l := range dateLayouts {
-		if t, err := time.Parse(l, s); err == nil {
-			return plausible(DateOf(t.Year(), t.Month(), t.Day()))
-		}
+	t, ok := sheet.ParseDate(s, date1904)
+	if !ok {
+		return 0, false
 	}
-	whole, frac, _ := strings.Cut(s, ".")
-	if f, err := strconv.ParseFloat(s, 64); err == nil && digits(whole) && digits(frac) && f > 1000 && f < 200000 {
-		t, err := excelize.ExcelDateToTime(math.Floor(f), date1904)
-		if err == nil {
-			return plausible(DateOf(t.Year(), t.Month(), t.Day()))
-		}
-	}
-	return 0, false
+	return plausible(DateOf(t.Year(), t.Month(), t.Day()))
 }
 
 // plausible refuses dates no pupil can have been born on.
@@ -438,7 +306,7 @@ func parseScore(s string) (int64, bool) {
 		s = s[1:]
 	}
 	intPart, frac, _ := strings.Cut(s, ".")
-	if intPart == "" && frac == "" || len(intPart) > maxScoreDigits || !digits(intPart) || !digits(frac) {
+	if intPart == "" && frac == "" || len(intPart) > maxScoreDigits || !sheet.Digits(intPart) || !sheet.Digits(frac) {
 		return 0, false
 	}
 	frac += "000"
@@ -450,13 +318,4 @@ func parseScore(s string) (int64, bool) {
 		v = -v
 	}
 	return v, true
-}
-
-func digits(s string) bool {
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return true
 }

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/xuri/excelize/v2"
+
+	"qiao/sheet"
 )
 
 // Recorded is what a result workbook (written by WriteXLSX) says: its audit
@@ -225,7 +227,7 @@ func ReadResult(rd io.Reader) (*Recorded, error) {
 // classOfSheet recognises the name of a class sheet, "12班".
 func classOfSheet(name string) (int, bool) {
 	num, ok := strings.CutSuffix(name, "班")
-	if !ok || num == "" || num[0] == '0' || !digits(num) || len(num) > 6 {
+	if !ok || num == "" || num[0] == '0' || !sheet.Digits(num) || len(num) > 6 {
 		return 0, false
 	}
 	c, err := strconv.Atoi(num)
@@ -325,7 +327,7 @@ func (rec *Recorded) readAll(rows [][]string) error {
 		cols[i] = -1
 	}
 	for ci, h := range rows[0] {
-		h = normHeader(h)
+		h = sheet.NormHeader(h)
 		for i, name := range allHeaders {
 			if h == name && cols[i] < 0 {
 				cols[i] = ci
@@ -353,7 +355,7 @@ func (rec *Recorded) readAll(rows [][]string) error {
 		for role := range numCols {
 			p.fields[role] = cellAt(r, cols[role])
 		}
-		p.ID = cleanText(p.fields[colID])
+		p.ID = sheet.Clean(p.fields[colID])
 		if p.ID == "" {
 			return &ResultError{Sheet: SheetAll, Row: p.Row, Column: allHeaders[colID], Code: ResultEmpty}
 		}
@@ -384,7 +386,7 @@ func (rec *Recorded) readReport(rows [][]string) error {
 	classCol, teacherCol := -1, -1
 	if len(rows) > 0 {
 		for ci, h := range rows[0] {
-			switch normHeader(h) {
+			switch sheet.NormHeader(h) {
 			case reportHeaders[0]:
 				classCol = ci
 			case reportHeaders[1]:
@@ -415,7 +417,7 @@ func (rec *Recorded) readReport(rows [][]string) error {
 		}
 		seen[c] = i + 1
 		if c >= 1 && c <= k {
-			teachers[c-1] = cleanText(cellAt(rows[i], teacherCol))
+			teachers[c-1] = sheet.Clean(cellAt(rows[i], teacherCol))
 			named = named || teachers[c-1] != ""
 		}
 	}
@@ -427,12 +429,12 @@ func (rec *Recorded) readReport(rows [][]string) error {
 
 // readClassList reads a class sheet: the title row, then the header row
 // with 学号, then one pupil per row.
-func readClassList(sheet string, class int, rows [][]string) (ClassList, error) {
-	l := ClassList{Class: class, Sheet: sheet}
+func readClassList(sheetName string, class int, rows [][]string) (ClassList, error) {
+	l := ClassList{Class: class, Sheet: sheetName}
 	header, idCol := -1, -1
 	for i, r := range rows {
 		for ci, h := range r {
-			if normHeader(h) == classHeaders[1] {
+			if sheet.NormHeader(h) == classHeaders[1] {
 				header, idCol = i, ci
 				break
 			}
@@ -445,10 +447,10 @@ func readClassList(sheet string, class int, rows [][]string) (ClassList, error) 
 		}
 	}
 	if header < 0 {
-		return l, &ResultError{Sheet: sheet, Column: classHeaders[1], Code: ResultMissingColumn}
+		return l, &ResultError{Sheet: sheetName, Column: classHeaders[1], Code: ResultMissingColumn}
 	}
 	for i := header + 1; i < len(rows); i++ {
-		if id := cleanText(cellAt(rows[i], idCol)); id != "" {
+		if id := sheet.Clean(cellAt(rows[i], idCol)); id != "" {
 			l.IDs = append(l.IDs, id)
 			l.Rows = append(l.Rows, i+1)
 		}
@@ -668,25 +670,25 @@ func detailDiffs(rec *Recorded, pl *Placed, p Pupil) []Difference {
 		}
 	}
 	f := pl.fields
-	cmp(colName, cleanText(f[colName]), p.Name)
+	cmp(colName, sheet.Clean(f[colName]), p.Name)
 	gender := f[colGender]
-	if g, ok := parseGender(cleanText(gender)); ok {
+	if g, ok := parseGender(sheet.Clean(gender)); ok {
 		gender = genderText(g)
 	}
 	cmp(colGender, gender, genderText(p.Gender))
 	birth := f[colBirth]
-	if d, ok := parseDate(cleanText(birth), rec.date1904); ok {
+	if d, ok := parseDate(sheet.Clean(birth), rec.date1904); ok {
 		birth = d.String()
 	}
 	cmp(colBirth, birth, p.Birth.String())
-	score := cleanText(f[colScore])
+	score := sheet.Clean(f[colScore])
 	if s, ok := parseScore(score); ok && score != "" {
 		score = formatHundredths(s)
 	}
 	cmp(colScore, score, p.ScoreString())
-	cmp(colTogether, cleanText(f[colTogether]), p.Together)
-	cmp(colApart, cleanText(f[colApart]), p.Apart)
-	special := cleanText(f[colSpecial])
+	cmp(colTogether, sheet.Clean(f[colTogether]), p.Together)
+	cmp(colApart, sheet.Clean(f[colApart]), p.Apart)
+	special := sheet.Clean(f[colSpecial])
 	isSpecial := special != "" && special != "0" && special != "否" && !strings.EqualFold(special, "no") && !strings.EqualFold(special, "false")
 	if isSpecial != p.Special {
 		want := ""
@@ -695,7 +697,7 @@ func detailDiffs(rec *Recorded, pl *Placed, p Pupil) []Difference {
 		}
 		cmp(colSpecial, special, want)
 	}
-	fixed := strings.TrimSuffix(cleanText(f[colFixed]), "班")
+	fixed := strings.TrimSuffix(sheet.Clean(f[colFixed]), "班")
 	if n, ok := parseCount(fixed); ok {
 		fixed = strconv.Itoa(n)
 	}
