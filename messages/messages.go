@@ -11,6 +11,7 @@ import (
 
 	"qiao/i18n"
 	"qiao/placement"
+	"qiao/sheet"
 	"qiao/store"
 )
 
@@ -18,7 +19,7 @@ import (
 // error is one Qiao knows.
 func Error(err error) string {
 	var tooNew store.ErrTooNew
-	var input *placement.InputError
+	var input *sheet.InputError
 	var result *placement.ResultError
 	switch {
 	case errors.Is(err, store.ErrLocked):
@@ -51,8 +52,8 @@ func where(row int, column string) string {
 }
 
 // Problem explains one problem of an enrolment list.
-func Problem(p placement.Problem) string {
-	return where(p.Row, p.Column) + i18n.T("placement.problem."+p.Code, p.Args...)
+func Problem(p sheet.Problem) string {
+	return where(p.Row, p.Column) + i18n.T("problem."+p.Code, p.Args...)
 }
 
 // Result explains why a workbook cannot be read as a placement result.
@@ -85,7 +86,7 @@ func Difference(d placement.Difference) string {
 
 // Problems lists every problem, one per line.
 func Problems(err error) []string {
-	var input *placement.InputError
+	var input *sheet.InputError
 	if !errors.As(err, &input) {
 		return []string{Error(err)}
 	}

@@ -59,7 +59,7 @@ func Draw(r *Roster, p Params, entropy, secret string) (*Result, error) {
 		problems = append(problems, Problem{Code: ProblemBadEntropy})
 	}
 	if len(problems) > 0 {
-		return nil, &InputError{problems}
+		return nil, &InputError{Problems: problems}
 	}
 	digest := Digest(r)
 	seed := Seed(digest, p, entropy, secret)
@@ -221,7 +221,7 @@ func (d *dealer) checkFixed() error {
 		}
 	}
 	if len(problems) > 0 {
-		return &InputError{problems}
+		return &InputError{Problems: problems}
 	}
 	return nil
 }
@@ -427,7 +427,7 @@ func (d *dealer) placedAll() error {
 	for i, c := range d.class {
 		if c < 0 {
 			p := d.r.Pupils[i]
-			return &InputError{[]Problem{{Row: p.Row, Code: ProblemUnplaceable, Args: []any{p.ID}}}}
+			return &InputError{Problems: []Problem{{Row: p.Row, Code: ProblemUnplaceable, Args: []any{p.ID}}}}
 		}
 	}
 	return nil

@@ -3,6 +3,8 @@ package placement
 import (
 	"fmt"
 	"time"
+
+	"qiao/sheet"
 )
 
 // Gender is 'M' or 'F'.
@@ -66,18 +68,10 @@ type Roster struct {
 	Teachers []string
 }
 
-// Problem is one thing wrong with an input file. Row is the spreadsheet row
-// (1 = header; 0 = the file as a whole); Column names the column as in the
-// file. Code says what is wrong (see the Problem* constants); Args fill in
-// the message.
-type Problem struct {
-	Row    int
-	Column string
-	Code   string
-	Args   []any
-}
+// Problem is one thing wrong with an input file (see sheet.Problem).
+type Problem = sheet.Problem
 
-// Problem codes. The UI and CLI translate them as "placement.problem.CODE".
+// Problem codes. The UI and CLI translate them as "problem.CODE".
 const (
 	ProblemUnreadable       = "unreadable"         // the file cannot be read at all: Args[0] is the reason
 	ProblemNoRows           = "no_rows"            // header but no pupils
@@ -103,12 +97,4 @@ const (
 )
 
 // InputError lists every problem found; the input is refused whole.
-type InputError struct{ Problems []Problem }
-
-func (e *InputError) Error() string {
-	if len(e.Problems) == 1 {
-		p := e.Problems[0]
-		return fmt.Sprintf("placement: row %d column %s: %s %v", p.Row, p.Column, p.Code, p.Args)
-	}
-	return fmt.Sprintf("placement: %d problems in the input", len(e.Problems))
-}
+type InputError = sheet.InputError

@@ -49,7 +49,7 @@ var teacherSheetNames = []string{"班主任", "teachers", "headteachers"}
 func ReadFile(path string) (*Roster, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, &InputError{[]Problem{{Code: ProblemUnreadable, Args: []any{err.Error()}}}}
+		return nil, &InputError{Problems: []Problem{{Code: ProblemUnreadable, Args: []any{err.Error()}}}}
 	}
 	return Read(filepath.Base(path), data)
 }
@@ -59,7 +59,7 @@ func ReadFile(path string) (*Roster, error) {
 func Read(name string, data []byte) (*Roster, error) {
 	book, err := sheet.Read(name, data)
 	if err != nil {
-		return nil, &InputError{[]Problem{{Code: ProblemUnreadable, Args: []any{err.Error()}}}}
+		return nil, &InputError{Problems: []Problem{{Code: ProblemUnreadable, Args: []any{err.Error()}}}}
 	}
 	sheets, date1904 := pickSheets(book.Sheets, book.Names), book.Date1904
 	r := &Roster{}
@@ -72,7 +72,7 @@ func Read(name string, data []byte) (*Roster, error) {
 	}
 	problems = append(problems, checkGroups(r.Pupils)...)
 	if len(problems) > 0 {
-		return nil, &InputError{problems}
+		return nil, &InputError{Problems: problems}
 	}
 	return r, nil
 }
@@ -81,7 +81,7 @@ func Read(name string, data []byte) (*Roster, error) {
 func ReadTeachers(path string) ([]string, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, &InputError{[]Problem{{Code: ProblemUnreadable, Args: []any{err.Error()}}}}
+		return nil, &InputError{Problems: []Problem{{Code: ProblemUnreadable, Args: []any{err.Error()}}}}
 	}
 	return ReadTeachersData(filepath.Base(path), data)
 }
@@ -91,7 +91,7 @@ func ReadTeachers(path string) ([]string, error) {
 func ReadTeachersData(name string, data []byte) ([]string, error) {
 	book, err := sheet.Read(name, data)
 	if err != nil {
-		return nil, &InputError{[]Problem{{Code: ProblemUnreadable, Args: []any{err.Error()}}}}
+		return nil, &InputError{Problems: []Problem{{Code: ProblemUnreadable, Args: []any{err.Error()}}}}
 	}
 	rows := book.Sheets[0]
 	if picked := pickSheets(book.Sheets, book.Names); len(picked) > 1 {
@@ -99,7 +99,7 @@ func ReadTeachersData(name string, data []byte) ([]string, error) {
 	}
 	t, problems := parseTeachers(rows)
 	if len(problems) > 0 {
-		return nil, &InputError{problems}
+		return nil, &InputError{Problems: problems}
 	}
 	return t, nil
 }

@@ -200,4 +200,3 @@ func Cell(r []string, i int) string {
 	}
 	return Clean(r[i])
 }
-

@@ -1,0 +1,215 @@
+package research
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"qiao/store"
+)
+
+// Activity is one research activity of a group.
+type Activity struct {
+	ID        string
+	GroupID   string
+	Kind      string // one of ActivityKinds, or Custom(name)
+	Day       time.Time
+	Minutes   int
+	Place     string
+	Online    bool
+	Notes     string
+	LessonID  string   // the synchronous lesson it was, if any
+	Attendees []string // teacher ids
+}
+
+// Attachment is a file kept with an activity, in the content store by hash.
+type Attachment struct {
+	Name string
+	Hash string
+	Size int64
+}
+
+// dayFormat is how days are stored.
+const dayFormat = "2006-01-02"
+
+// Day returns the calendar day of t as the store writes it.
+func Day(t time.Time) string { return t.Format(dayFormat) }
+
+// LogActivity records an activity with its attendance and attachments in
+// one transaction. Attendees must be known teachers.
+func (s *Service) LogActivity(ctx context.Context, a Activity, files []Attachment) (Activity, error) {
+	if !validKind(ActivityKinds, a.Kind) {
+		return a, fmt.Errorf("%w: %q", ErrKind, a.Kind)
+	}
+	if a.Day.IsZero() || a.Day.Year() < 2000 || a.Day.Year() > 2100 {
+		return a, ErrDate
+	}
+	if a.Minutes < 1 || a.Minutes > 24*60 {
+		return a, ErrDuration
+	}
+	err := s.st.Update(ctx, func(tx *store.Tx) error {
+		if ok, err := alive(ctx, tx, "research_groups", a.GroupID); err != nil || !ok {
+			return missing(ErrNoGroup, err)
+		}
+		rec, err := tx.Put("research_activities", s.schoolID, a.ID, store.Fields{"group_id": a.GroupID, "kind": a.Kind,
+			"day": Day(a.Day), "minutes": a.Minutes, "place": strings.TrimSpace(a.Place), "online": a.Online,
+			"notes": strings.TrimSpace(a.Notes), "lesson_id": a.LessonID})
+		if err != nil {
+			return err
+		}
+		a.ID = rec.ID
+		return s.putAttendance(ctx, tx, a.ID, a.Attendees, files)
+	})
+	return a, err
+}
+
+// putAttendance writes the attendance and attachment rows of a new activity.
+func (s *Service) putAttendance(ctx context.Context, tx *store.Tx, activityID string, teachers []string, files []Attachment) error {
+	seen := map[string]bool{}
+	for _, t := range teachers {
+		if seen[t] {
+			continue
+		}
+		seen[t] = true
+		if ok, err := alive(ctx, tx, "research_teachers", t); err != nil || !ok {
+			return missing(ErrNoTeacher, err)
+		}
+		if _, err := tx.Put("research_attendance", s.schoolID, "", store.Fields{"activity_id": activityID, "teacher_id": t}); err != nil {
+			return err
+		}
+	}
+	for _, f := range files {
+		if _, err := tx.Put("research_attachments", s.schoolID, "", store.Fields{"activity_id": activityID,
+			"name": f.Name, "hash": f.Hash, "size": f.Size}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// LogLesson records a lesson held in Qiao's synchronous classroom as an
+// 观课议课 activity of a group, with the teachers who took part: the seam
+// the classroom uses once a lesson ends.
+func (s *Service) LogLesson(ctx context.Context, groupID, lessonID string, start time.Time, minutes int, attendees []string) (Activity, error) {
+	return s.LogActivity(ctx, Activity{GroupID: groupID, Kind: KindObserve, Day: start, Minutes: minutes,
+		Online: true, LessonID: lessonID, Attendees: attendees}, nil)
+}
+
+// ActivityFilter narrows the activity list. Zero fields do not filter.
+type ActivityFilter struct {
+	GroupID   string
+	TeacherID string // activities the teacher attended
+	Kind      string
+	From, To  time.Time // inclusive days
+	Text      string    // in place or notes
+}
+
+// ActivityRow is an activity as the list shows it.
+type ActivityRow struct {
+	ID        string
+	GroupID   string
+	GroupName string
+	Kind      string
+	Day       string
+	Minutes   int
+	Place     string
+	Online    bool
+	Attendees int
+}
+
+func (f ActivityFilter) where() (string, []any) {
+	w := []string{"a.deleted=0"}
+	var args []any
+	if f.GroupID != "" {
+		w, args = append(w, "a.group_id=?"), append(args, f.GroupID)
+	}
+	if f.TeacherID != "" {
+		w = append(w, "a.id IN (SELECT activity_id FROM research_attendance WHERE teacher_id=? AND deleted=0)")
+		args = append(args, f.TeacherID)
+	}
+	if f.Kind != "" {
+		w, args = append(w, "a.kind=?"), append(args, f.Kind)
+	}
+	if !f.From.IsZero() {
+		w, args = append(w, "a.day>=?"), append(args, Day(f.From))
+	}
+	if !f.To.IsZero() {
+		w, args = append(w, "a.day<=?"), append(args, Day(f.To))
+	}
+	if t := strings.TrimSpace(f.Text); t != "" {
+		w, args = append(w, "(instr(a.place, ?) > 0 OR instr(a.notes, ?) > 0)"), append(args, t, t)
+	}
+	return strings.Join(w, " AND "), args
+}
+
+// CountActivities counts the activities the filter lets through.
+func (s *Service) CountActivities(ctx context.Context, f ActivityFilter) (int, error) {
+	where, args := f.where()
+	var n int
+	err := s.st.DB.QueryRowContext(ctx, `SELECT count(*) FROM research_activities a WHERE `+where, args...).Scan(&n)
+	return n, err
+}
+
+// Activities returns one page of the filtered list, newest first: rows
+// offset..offset+limit, so a virtual list reads only what it shows.
+func (s *Service) Activities(ctx context.Context, f ActivityFilter, offset, limit int) ([]ActivityRow, error) {
+	where, args := f.where()
+	rows, err := s.st.DB.QueryContext(ctx, `SELECT a.id, a.group_id, coalesce(g.name, ''), a.kind, a.day, a.minutes, a.place, a.online,
+		(SELECT count(*) FROM research_attendance t WHERE t.activity_id = a.id AND t.deleted=0)
+		FROM research_activities a LEFT JOIN research_groups g ON g.id = a.group_id
+		WHERE `+where+` ORDER BY a.day DESC, a.id DESC LIMIT ? OFFSET ?`, append(args, limit, offset)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []ActivityRow
+	for rows.Next() {
+		var r ActivityRow
+		if err := rows.Scan(&r.ID, &r.GroupID, &r.GroupName, &r.Kind, &r.Day, &r.Minutes, &r.Place, &r.Online, &r.Attendees); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// Attendees lists the ids of the teachers who took part in an activity.
+func (s *Service) Attendees(ctx context.Context, activityID string) ([]string, error) {
+	return s.ids(ctx, `SELECT teacher_id FROM research_attendance WHERE activity_id=? AND deleted=0 ORDER BY teacher_id`, activityID)
+}
+
+// Attachments lists an activity's files.
+func (s *Service) Attachments(ctx context.Context, activityID string) ([]Attachment, error) {
+	rows, err := s.st.DB.QueryContext(ctx, `SELECT name, hash, size FROM research_attachments WHERE activity_id=? AND deleted=0 ORDER BY name`, activityID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Attachment
+	for rows.Next() {
+		var a Attachment
+		if err := rows.Scan(&a.Name, &a.Hash, &a.Size); err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+func (s *Service) ids(ctx context.Context, q string, args ...any) ([]string, error) {
+	rows, err := s.st.DB.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,98 @@
+package research
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"qiao/store"
+)
+
+// Rule says how many credits (in hundredths) an activity kind earns each
+// attendee, or an output kind earns its author once accepted.
+type Rule struct {
+	Credits int64 // hundredths of a credit
+	PerHour bool  // per hour of the activity rather than per activity
+}
+
+// Rule targets.
+const (
+	TargetActivity = "activity"
+	TargetOutput   = "output"
+)
+
+// DefaultRules are used for any kind the district has set no rule for.
+// docs/research.md explains them.
+var DefaultRules = map[string]map[string]Rule{
+	TargetActivity: {
+		"personal_plan": {50, false}, "ethics": {100, false}, "lesson_prep": {100, false}, "observe": {100, false},
+		"polish": {150, false}, "reflection": {50, false}, "skills": {50, true}, "inquiry": {100, false},
+		"lecture": {50, true}, "reading": {50, false}, "mentoring": {100, false}, "online": {50, true},
+	},
+	TargetOutput: {
+		"lesson_plan": {100, false}, "lesson_case": {200, false}, "micro_lesson": {200, false},
+		"paper": {300, false}, "reflection": {50, false}, "award": {300, false},
+	},
+}
+
+// Rules returns the rules in force: the defaults overlaid with the
+// district's and school's own.
+func (s *Service) Rules(ctx context.Context) (map[string]map[string]Rule, error) {
+	out := map[string]map[string]Rule{}
+	for t, m := range DefaultRules {
+		out[t] = map[string]Rule{}
+		for k, r := range m {
+			out[t][k] = r
+		}
+	}
+	rows, err := s.st.DB.QueryContext(ctx, `SELECT target, kind, credits, per_hour FROM research_credit_rules WHERE deleted=0 ORDER BY hlc`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var t, k string
+		var r Rule
+		if err := rows.Scan(&t, &k, &r.Credits, &r.PerHour); err != nil {
+			return nil, err
+		}
+		out[t][k] = r
+	}
+	return out, rows.Err()
+}
+
+// SetRule sets the rule for a kind. District-wide rules have an empty school id.
+func (s *Service) SetRule(ctx context.Context, target, kind string, r Rule) error {
+	if target != TargetActivity && target != TargetOutput || r.Credits < 0 || kind == "" {
+		return ErrKind
+	}
+	return s.st.Update(ctx, func(tx *store.Tx) error {
+		var id string
+		err := tx.QueryRowContext(ctx, `SELECT id FROM research_credit_rules WHERE target=? AND kind=? AND deleted=0`, target, kind).Scan(&id)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		_, err = tx.Put("research_credit_rules", s.schoolID, id, store.Fields{"target": target, "kind": kind,
+			"credits": r.Credits, "per_hour": r.PerHour})
+		return err
+	})
+}
+
+// ActivityCredits is what one attendee earns for an activity of kind
+// lasting minutes under rules: per hour rules pay for the time, rounded
+// to the nearest hundredth.
+func ActivityCredits(rules map[string]map[string]Rule, kind string, minutes int) int64 {
+	r := rules[TargetActivity][kind]
+	if r.PerHour {
+		return (r.Credits*int64(minutes) + 30) / 60
+	}
+	return r.Credits
+}
+
+// OutputCredits is what an output earns; only accepted outputs earn.
+func OutputCredits(rules map[string]map[string]Rule, kind, state string) int64 {
+	if state != Accepted {
+		return 0
+	}
+	return rules[TargetOutput][kind].Credits
+}
