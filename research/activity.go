@@ -115,6 +115,7 @@ type ActivityRow struct {
 	Minutes   int
 	Place     string
 	Online    bool
+	Notes     string
 	Attendees int
 }
 
@@ -155,7 +156,7 @@ func (s *Service) CountActivities(ctx context.Context, f ActivityFilter) (int, e
 // offset..offset+limit, so a virtual list reads only what it shows.
 func (s *Service) Activities(ctx context.Context, f ActivityFilter, offset, limit int) ([]ActivityRow, error) {
 	where, args := f.where()
-	rows, err := s.st.DB.QueryContext(ctx, `SELECT a.id, a.group_id, coalesce(g.name, ''), a.kind, a.day, a.minutes, a.place, a.online,
+	rows, err := s.st.DB.QueryContext(ctx, `SELECT a.id, a.group_id, coalesce(g.name, ''), a.kind, a.day, a.minutes, a.place, a.online, a.notes,
 		(SELECT count(*) FROM research_attendance t WHERE t.activity_id = a.id AND t.deleted=0)
 		FROM research_activities a LEFT JOIN research_groups g ON g.id = a.group_id
 		WHERE `+where+` ORDER BY a.day DESC, a.id DESC LIMIT ? OFFSET ?`, append(args, limit, offset)...)
@@ -166,7 +167,7 @@ func (s *Service) Activities(ctx context.Context, f ActivityFilter, offset, limi
 	var out []ActivityRow
 	for rows.Next() {
 		var r ActivityRow
-		if err := rows.Scan(&r.ID, &r.GroupID, &r.GroupName, &r.Kind, &r.Day, &r.Minutes, &r.Place, &r.Online, &r.Attendees); err != nil {
+		if err := rows.Scan(&r.ID, &r.GroupID, &r.GroupName, &r.Kind, &r.Day, &r.Minutes, &r.Place, &r.Online, &r.Notes, &r.Attendees); err != nil {
 			return nil, err
 		}
 		out = append(out, r)

@@ -81,3 +81,44 @@ func validKind(list []string, k string) bool {
 	}
 	return known(list, k)
 }
+
+// Names are the Chinese names of the built-in kinds and roles, as
+// spreadsheets write them; imports accept them and exports write them.
+var Names = map[string]string{
+	KindSchoolGroup: "校本研修小组", KindProject: "学科项目包", KindStudio: "名师工作室", KindCluster: "联片教研",
+	RoleHost: "主持人", RoleMember: "成员", RoleMentor: "导师", RoleApprentice: "徒弟",
+	"personal_plan": "个人研修计划", "ethics": "师德学习", "lesson_prep": "集体备课", "observe": "观课议课",
+	"polish": "研课磨课", "reflection": "教学反思", "skills": "基本功训练", "inquiry": "主题探究",
+	"lecture": "专题讲座", "reading": "读书分享", "mentoring": "师徒结对", "online": "网络教研",
+	"lesson_plan": "教案", "lesson_case": "课例", "micro_lesson": "微课", "paper": "论文", "award": "获奖",
+}
+
+// outputNames override Names where an output kind shares a key with an
+// activity kind ("reflection": 教学反思 the activity, 反思 the output).
+var outputNames = map[string]string{"reflection": "反思"}
+
+// KindName names a kind for a spreadsheet: its Chinese name, or a custom
+// kind's own name.
+func KindName(kind string) string {
+	if n, ok := CustomName(kind); ok {
+		return n
+	}
+	if n, ok := Names[kind]; ok {
+		return n
+	}
+	return kind
+}
+
+// activityKindOf reads an activity kind from a spreadsheet cell: a
+// built-in name (or key), else a custom kind of that name.
+func activityKindOf(cell string) string {
+	for _, k := range ActivityKinds {
+		if cell == Names[k] || cell == k {
+			return k
+		}
+	}
+	if cell == "直播研讨" || cell == "网络教研/直播研讨" {
+		return "online"
+	}
+	return Custom(cell)
+}
