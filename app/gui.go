@@ -5,18 +5,21 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 
+	"qiao/content"
 	"qiao/i18n"
 	"qiao/messages"
 	"qiao/prefs"
+	"qiao/sample"
 	"qiao/school"
 	"qiao/store"
 	"qiao/ui"
 )
 
-// runGUI opens the store and the window. With sample set, a first run
+// runGUI opens the store and the window. With withSample, a first run
 // starts on the sample school instead of asking.
-func runGUI(ctx context.Context, dir string, sample bool, stderr io.Writer) int {
+func runGUI(ctx context.Context, dir string, withSample bool, stderr io.Writer) int {
 	st, err := store.Open(ctx, dir)
 	if err != nil {
 		msg := messages.Error(err)
@@ -29,9 +32,15 @@ func runGUI(ctx context.Context, dir string, sample bool, stderr io.Writer) int 
 	}
 	defer st.Close()
 	schools := school.NewService(st)
-	if sample {
+	files, err := content.Open(filepath.Join(dir, "files"))
+	if err != nil {
+		fmt.Fprintln(stderr, i18n.T("cli.error", err))
+		return 1
+	}
+	useSample := func(ctx context.Context) error { return sample.Use(ctx, st, schools) }
+	if withSample {
 		if _, ok, err := schools.Current(ctx); err == nil && !ok {
-			if _, err := schools.UseSample(ctx); err != nil {
+			if err := useSample(ctx); err != nil {
 				fmt.Fprintln(stderr, i18n.T("cli.error", err))
 				return 1
 			}
@@ -42,6 +51,6 @@ func runGUI(ctx context.Context, dir string, sample bool, stderr io.Writer) int 
 		fmt.Fprintln(stderr, i18n.T("cli.error", err))
 		return 1
 	}
-	ui.Run(ui.Deps{Store: st, Schools: schools, Prefs: p, Version: Version})
+	ui.Run(ui.Deps{Store: st, Schools: schools, Files: files, Prefs: p, Version: Version, UseSample: useSample})
 	return 0
 }

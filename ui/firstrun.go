@@ -31,7 +31,7 @@ func (w *window) firstRun() fyne.CanvasObject {
 	})
 	start.Importance = widget.HighImportance
 	sample := widget.NewButtonWithIcon(i18n.T("firstrun.sample"), theme.HomeIcon(), func() {
-		if _, err := w.deps.Schools.UseSample(w.ctx); err != nil {
+		if err := w.deps.UseSample(w.ctx); err != nil {
 			msg.SetText(i18n.T("settings.save_failed", err))
 			return
 		}

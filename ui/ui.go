@@ -13,6 +13,7 @@ import (
 	fyneapp "fyne.io/fyne/v2/app"
 
 	"qiao/assets"
+	"qiao/content"
 	"qiao/i18n"
 	"qiao/prefs"
 	"qiao/school"
@@ -31,10 +32,12 @@ const (
 
 // Deps is what the UI needs from the composition root.
 type Deps struct {
-	Store   *store.Store
-	Schools *school.Service
-	Prefs   prefs.Prefs
-	Version string
+	Store     *store.Store
+	Schools   *school.Service
+	Files     *content.Store // attachments and other files, by hash
+	Prefs     prefs.Prefs
+	Version   string
+	UseSample func(context.Context) error // makes the sample school current, with sample records
 }
 
 // Run opens the main window and blocks until it is closed.

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"image/color"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -12,8 +13,10 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"qiao/content"
 	"qiao/i18n"
 	"qiao/prefs"
+	"qiao/sample"
 	"qiao/school"
 	"qiao/store"
 )
@@ -36,7 +39,12 @@ func newHarness(t *testing.T, dir string) *harness {
 	t.Cleanup(func() { st.Close() })
 	p, _ := prefs.Load(context.Background(), st)
 	h := &harness{t: t, st: st, sv: school.NewService(st), app: test.NewTempApp(t)}
-	h.w = newWindow(h.app, Deps{Store: st, Schools: h.sv, Prefs: p, Version: "test"})
+	files, err := content.Open(filepath.Join(dir, "files"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	useSample := func(ctx context.Context) error { return sample.Use(ctx, st, h.sv) }
+	h.w = newWindow(h.app, Deps{Store: st, Schools: h.sv, Files: files, Prefs: p, Version: "test", UseSample: useSample})
 	h.w.win.Resize(fyne.NewSize(1100, 700))
 	t.Cleanup(func() { i18n.Use(i18n.Chinese) })
 	return h

@@ -1,0 +1,21 @@
+// Package sample makes the sample school: the school, its user and sample
+// records in every section, so a newcomer sees a working Qiao at once.
+// Each domain that has records adds them here.
+package sample
+
+import (
+	"context"
+
+	"qiao/research"
+	"qiao/school"
+	"qiao/store"
+)
+
+// Use makes the sample school current and fills it with sample records.
+func Use(ctx context.Context, st *store.Store, schools *school.Service) error {
+	sch, err := schools.UseSample(ctx)
+	if err != nil {
+		return err
+	}
+	return research.New(st, sch.ID).Generate(ctx, research.SampleScale)
+}

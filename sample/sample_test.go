@@ -1,0 +1,31 @@
+package sample
+
+import (
+	"context"
+	"testing"
+
+	"qiao/research"
+	"qiao/school"
+	"qiao/store"
+)
+
+func TestUseFillsTheSampleSchool(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	schools := school.NewService(st)
+	if err := Use(ctx, st, schools); err != nil {
+		t.Fatal(err)
+	}
+	sch, ok, _ := schools.Current(ctx)
+	if !ok || !sch.Sample {
+		t.Fatal("no sample school")
+	}
+	groups, _ := research.New(st, sch.ID).Groups(ctx, 0)
+	if len(groups) == 0 {
+		t.Fatal("no sample research groups")
+	}
+}
