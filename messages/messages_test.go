@@ -14,7 +14,7 @@ func TestMessagesSayWhereAndWhat(t *testing.T) {
 	defer i18n.Use(i18n.Chinese)
 	i18n.Use(i18n.Chinese)
 	got := Problem(placement.Problem{Row: 7, Column: "D（出生日期）", Code: placement.ProblemBadDate, Args: []any{"2019-13-01"}})
-	if got != "第 7 行，D（出生日期） 列：“2019-13-01”不是有效的出生日期。请写成 2019-09-01 或 2019/9/1。" {
+	if got != "第 7 行，D（出生日期） 列：“2019-13-01”不是有效的日期。请写成 2019-09-01 或 2019/9/1。" {
 		t.Fatalf("%q", got)
 	}
 	d := Difference(placement.Difference{Code: placement.DiffClass, PupilID: "S1", Sheet: placement.SheetAll, Row: 2, Recorded: "3", Recomputed: "4"})

@@ -120,7 +120,7 @@ func (s *Service) Generate(ctx context.Context, sc Scale) error {
 	err = write(sc.Activities, func(tx *store.Tx, i int) error {
 		gi := g.IntN(sc.Groups)
 		kind := ActivityKinds[g.IntN(len(ActivityKinds))]
-		day := start.AddDate(0, 0, g.IntN(300))
+		day := start.AddDate(0, 0, g.IntN(250)) // February to October: a school year's research, all in the past by November
 		online := kind == "online" || g.IntN(5) == 0
 		place := places[g.IntN(len(places))]
 		if online {

@@ -27,6 +27,7 @@ func sections() []section {
 	return []section{
 		{"home", theme.HomeIcon(), "nav.home", homeScreen},
 		{"placement", theme.GridIcon(), "nav.placement", placementScreen},
+		{"research", theme.AccountIcon(), "nav.research", researchScreen},
 		{"settings", theme.SettingsIcon(), "nav.settings", settingsScreen},
 	}
 }
@@ -39,7 +40,14 @@ type shell struct {
 	buttons map[string]*widget.Button
 	body    *fyne.Container
 	status  *fyne.Container
+	railBG  *canvas.Rectangle // a plain colour: repainted when the theme changes
 	current string
+}
+
+// themeChanged repaints what does not follow the theme by itself.
+func (s *shell) themeChanged() {
+	s.railBG.FillColor = theme.Color(theme.ColorNameHeaderBackground)
+	s.railBG.Refresh()
 }
 
 func newShell(w *window) *shell {
@@ -52,8 +60,8 @@ func newShell(w *window) *shell {
 		s.buttons[sec.id] = b
 		rail.Add(container.NewStack(minSize(railWidth, railButtonHeight), b))
 	}
-	railBG := canvas.NewRectangle(theme.Color(theme.ColorNameHeaderBackground))
-	railBox := container.NewStack(railBG, container.NewPadded(container.NewBorder(brand(), nil, nil, nil, rail)))
+	s.railBG = canvas.NewRectangle(theme.Color(theme.ColorNameHeaderBackground))
+	railBox := container.NewStack(s.railBG, container.NewPadded(container.NewBorder(brand(), nil, nil, nil, rail)))
 	s.body = container.NewStack()
 	s.status = container.NewHBox()
 	s.content = container.NewBorder(nil, container.NewVBox(widget.NewSeparator(), s.status), railBox, nil, s.body)

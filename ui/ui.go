@@ -80,6 +80,8 @@ type window struct {
 	shell *shell // nil while the first-run screen is up
 	// placement keeps the placement flow's state across section switches.
 	placement *placementFlow
+	// research keeps the research section's place across section switches.
+	research *researchState
 }
 
 func newWindow(a fyne.App, d Deps) *window {
@@ -127,6 +129,9 @@ func (w *window) applyDisplay(p prefs.Prefs) {
 	w.prefs.Language, w.prefs.Theme, w.prefs.FontScale = p.Language, p.Theme, p.FontScale
 	w.savePrefs()
 	w.app.Settings().SetTheme(newTheme(p.Theme, p.FontScale))
+	if w.shell != nil {
+		w.shell.themeChanged()
+	}
 	if langChanged {
 		i18n.Use(p.Language)
 		w.refresh()

@@ -248,3 +248,16 @@ func TestAllScreensRenderInBothLanguagesAndThemes(t *testing.T) {
 		}
 	}
 }
+
+func TestRailFollowsThemeChange(t *testing.T) {
+	h := newHarness(t, t.TempDir())
+	h.w.deps.UseSample(context.Background())
+	h.w.refresh()
+	before := h.w.shell.railBG.FillColor
+	p := h.w.prefs
+	p.Theme = prefs.Contrast
+	h.w.applyDisplay(p)
+	if h.w.shell.railBG.FillColor == before {
+		t.Fatal("rail background kept the old theme's colour")
+	}
+}
