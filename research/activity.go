@@ -155,24 +155,46 @@ func (s *Service) CountActivities(ctx context.Context, f ActivityFilter) (int, e
 // Activities returns one page of the filtered list, newest first: rows
 // offset..offset+limit, so a virtual list reads only what it shows.
 func (s *Service) Activities(ctx context.Context, f ActivityFilter, offset, limit int) ([]ActivityRow, error) {
+	rows, _, err := s.activityPage(ctx, f, offset, limit, false)
+	return rows, err
+}
+
+// activityPage reads a page of Activities; with attendees, it also gives
+// each row's attendee ids, comma-separated in id order (the export's).
+func (s *Service) activityPage(ctx context.Context, f ActivityFilter, offset, limit int, attendees bool) ([]ActivityRow, []string, error) {
 	where, args := f.where()
+	// The page's rows are found first, from an index alone where the
+	// filter allows (see store/migrations/0004), and only they are then
+	// read, joined and counted: a page deep in the list costs about what
+	// the first does, rather than reading every row it skips.
+	who := `''`
+	if attendees {
+		who = `coalesce((SELECT group_concat(t.teacher_id, ',' ORDER BY t.teacher_id) FROM research_attendance t
+			WHERE t.activity_id = a.id AND t.deleted=0), '')`
+	}
 	rows, err := s.st.DB.QueryContext(ctx, `SELECT a.id, a.group_id, coalesce(g.name, ''), a.kind, a.day, a.minutes, a.place, a.online, a.notes,
-		(SELECT count(*) FROM research_attendance t WHERE t.activity_id = a.id AND t.deleted=0)
-		FROM research_activities a LEFT JOIN research_groups g ON g.id = a.group_id
-		WHERE `+where+` ORDER BY a.day DESC, a.id DESC LIMIT ? OFFSET ?`, append(args, limit, offset)...)
+		(SELECT count(*) FROM research_attendance t WHERE t.activity_id = a.id AND t.deleted=0), `+who+`
+		FROM (SELECT a.rowid AS r FROM research_activities a WHERE `+where+` ORDER BY a.day DESC, a.id DESC LIMIT ? OFFSET ?) p
+		JOIN research_activities a ON a.rowid = p.r LEFT JOIN research_groups g ON g.id = a.group_id
+		ORDER BY a.day DESC, a.id DESC`, append(args, limit, offset)...)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer rows.Close()
 	var out []ActivityRow
+	var ids []string
 	for rows.Next() {
 		var r ActivityRow
-		if err := rows.Scan(&r.ID, &r.GroupID, &r.GroupName, &r.Kind, &r.Day, &r.Minutes, &r.Place, &r.Online, &r.Notes, &r.Attendees); err != nil {
-			return nil, err
+		var who string
+		if err := rows.Scan(&r.ID, &r.GroupID, &r.GroupName, &r.Kind, &r.Day, &r.Minutes, &r.Place, &r.Online, &r.Notes, &r.Attendees, &who); err != nil {
+			return nil, nil, err
 		}
 		out = append(out, r)
+		if attendees {
+			ids = append(ids, who)
+		}
 	}
-	return out, rows.Err()
+	return out, ids, rows.Err()
 }
 
 // Attendees lists the ids of the teachers who took part in an activity.

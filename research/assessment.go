@@ -95,11 +95,15 @@ func (s *Service) Assess(ctx context.Context, year int, w Weights) ([]Score, err
 			func(sc *Score, v []float64) { sc.Accepted, sc.Returned = int(v[0]), int(v[1]) }, from, to)
 	}
 	if err == nil {
+		// A rural member counts once they attended any of the group's
+		// activities of the year: EXISTS stops at the first, where a join
+		// would walk all 1.3 million attendance rows of a district.
 		err = each(`SELECT m.group_id, count(DISTINCT m.teacher_id) FROM research_members m
 			JOIN research_teachers t ON t.id = m.teacher_id AND t.rural=1 AND t.deleted=0
-			JOIN research_attendance at ON at.teacher_id = m.teacher_id AND at.deleted=0
-			JOIN research_activities a ON a.id = at.activity_id AND a.group_id = m.group_id AND a.deleted=0 AND a.day BETWEEN ? AND ?
-			WHERE m.deleted=0 GROUP BY m.group_id`, 1,
+			WHERE m.deleted=0 AND EXISTS (SELECT 1 FROM research_activities a
+				JOIN research_attendance at ON at.activity_id = a.id AND at.teacher_id = m.teacher_id AND at.deleted=0
+				WHERE a.group_id = m.group_id AND a.deleted=0 AND a.day BETWEEN ? AND ?)
+			GROUP BY m.group_id`, 1,
 			func(sc *Score, v []float64) { sc.RuralActive = int(v[0]) }, from, to)
 	}
 	if err != nil {

@@ -167,17 +167,18 @@ func (s *Service) WriteActivitiesXLSX(ctx context.Context, w io.Writer, f Activi
 	for i, h := range activityHeaders {
 		header[i] = h[0]
 	}
+	teachers, err := s.teacherNames(ctx)
+	if err != nil {
+		return err
+	}
 	const page = 5000
 	var rows []ActivityRow
-	var names map[string]string
+	var attendees []string
 	base := 0
 	return writeRows(w, "研修活动", header, n, func(i int) ([]any, error) {
 		if rows == nil || i-base >= len(rows) {
 			base = i
-			if rows, err = s.Activities(ctx, f, base, page); err != nil {
-				return nil, err
-			}
-			if names, err = s.attendeeNames(ctx, rows); err != nil {
+			if rows, attendees, err = s.activityPage(ctx, f, base, page, true); err != nil {
 				return nil, err
 			}
 		}
@@ -189,34 +190,40 @@ func (s *Service) WriteActivitiesXLSX(ctx context.Context, w io.Writer, f Activi
 		if r.Online {
 			online = "是"
 		}
-		return []any{r.GroupName, KindName(r.Kind), r.Day, r.Minutes, r.Place, online, names[r.ID], r.Notes}, nil
+		return []any{r.GroupName, KindName(r.Kind), r.Day, r.Minutes, r.Place, online, attendeeNames(attendees[i-base], teachers), r.Notes}, nil
 	})
 }
 
-// attendeeNames joins the attendee names of each activity with 、.
-func (s *Service) attendeeNames(ctx context.Context, rows []ActivityRow) (map[string]string, error) {
-	out := map[string]string{}
-	if len(rows) == 0 {
-		return out, nil
-	}
-	ids := make([]any, len(rows))
-	marks := make([]string, len(rows))
-	for i, r := range rows {
-		ids[i], marks[i] = r.ID, "?"
-	}
-	q, err := s.st.DB.QueryContext(ctx, `SELECT a.activity_id, group_concat(t.name, '、') FROM
-		(SELECT activity_id, teacher_id FROM research_attendance WHERE deleted=0 AND activity_id IN (`+strings.Join(marks, ",")+`) ORDER BY activity_id, teacher_id) a
-		JOIN research_teachers t ON t.id = a.teacher_id GROUP BY a.activity_id`, ids...)
+// teacherNames maps the id of every teacher, deleted ones included, to
+// their name.
+func (s *Service) teacherNames(ctx context.Context) (map[string]string, error) {
+	q, err := s.st.DB.QueryContext(ctx, `SELECT id, name FROM research_teachers`)
 	if err != nil {
 		return nil, err
 	}
 	defer q.Close()
+	out := map[string]string{}
 	for q.Next() {
-		var id, names string
-		if err := q.Scan(&id, &names); err != nil {
+		var id, name string
+		if err := q.Scan(&id, &name); err != nil {
 			return nil, err
 		}
-		out[id] = names
+		out[id] = name
 	}
 	return out, q.Err()
+}
+
+// attendeeNames joins the names of a comma-separated list of teacher
+// ids with 、, leaving out ids of no teacher.
+func attendeeNames(ids string, teachers map[string]string) string {
+	var b strings.Builder
+	for id := range strings.SplitSeq(ids, ",") {
+		if name, ok := teachers[id]; ok {
+			if b.Len() > 0 {
+				b.WriteString("、")
+			}
+			b.WriteString(name)
+		}
+	}
+	return b.String()
 }
