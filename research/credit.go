@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"sort"
 
 	"qiao/store"
 )
@@ -76,6 +77,43 @@ func (s *Service) SetRule(ctx context.Context, target, kind string, r Rule) erro
 			"credits": r.Credits, "per_hour": r.PerHour})
 		return err
 	})
+}
+
+// CustomKinds returns the district-defined kinds (custom:NAME) known for
+// target: those with a rule, and for activities those already logged;
+// each once, sorted by name.
+func (s *Service) CustomKinds(ctx context.Context, target string) ([]string, error) {
+	if target != TargetActivity && target != TargetOutput {
+		return nil, ErrKind
+	}
+	// kind >= 'custom:' AND kind < 'custom;' is the prefix test, usable by an index.
+	q := `SELECT kind FROM research_credit_rules WHERE target=? AND deleted=0 AND kind >= 'custom:' AND kind < 'custom;'`
+	args := []any{target}
+	if target == TargetActivity {
+		q += ` UNION SELECT kind FROM research_activities WHERE deleted=0 AND kind >= 'custom:' AND kind < 'custom;'`
+	}
+	rows, err := s.st.DB.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	seen := map[string]bool{}
+	var out []string
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return nil, err
+		}
+		if name, ok := CustomName(k); ok && name != "" && !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out, nil
 }
 
 // ActivityCredits is what one attendee earns for an activity of kind

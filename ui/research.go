@@ -61,6 +61,7 @@ const (
 	tabTeachers
 	tabOutputs
 	tabAssess
+	tabRules
 )
 
 // researchUI is one build of the research section.
@@ -78,6 +79,7 @@ type researchUI struct {
 	teachers   *teachersPage
 	outputs    *outputsPage
 	assess     *assessPage
+	rules      *rulesPage
 }
 
 // researchScreen is the research section: groups, logging an activity,
@@ -101,6 +103,7 @@ func researchScreen(w *window) fyne.CanvasObject {
 		tabTeachers:   {"research.tab.teachers", theme.AccountIcon(), r.buildTeachers},
 		tabOutputs:    {"research.tab.outputs", theme.DocumentIcon(), r.buildOutputs},
 		tabAssess:     {"research.tab.assess", theme.GridIcon(), r.buildAssess},
+		tabRules:      {"research.tab.rules", theme.SettingsIcon(), r.buildRules},
 	}
 	items := make([]*container.TabItem, len(pages))
 	r.shown = make([]func(), len(pages))

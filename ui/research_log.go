@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -30,6 +31,7 @@ type logForm struct {
 	groups  []research.Group
 	groupID string
 	group   *widget.Select
+	kinds   []string // the kinds kind offers: built-in, then the district's own
 	kind    *widget.Select
 	day     *widget.Entry
 	minutes *widget.SelectEntry
@@ -61,11 +63,8 @@ func (r *researchUI) buildLog() (fyne.CanvasObject, func()) {
 		}
 	})
 	f.group.PlaceHolder = i18n.T("research.log.pick_group")
-	kinds := make([]string, len(research.ActivityKinds))
-	for i, k := range research.ActivityKinds {
-		kinds[i] = activityKindName(k)
-	}
-	f.kind = widget.NewSelect(kinds, nil)
+	f.kind = widget.NewSelect(nil, nil)
+	f.setKinds(nil)
 	f.day = entry("", i18n.T("research.day_hint"))
 	f.minutes = widget.NewSelectEntry([]string{"45", "60", "90", "120", "180", "240"})
 	f.place = entry("", i18n.T("research.log.place_hint"))
@@ -110,9 +109,29 @@ func (r *researchUI) buildLog() (fyne.CanvasObject, func()) {
 		container.NewVScroll(container.NewPadded(body))), f.shown
 }
 
+// setKinds offers the built-in kinds, then the district's own (custom),
+// keeping the kind selected.
+func (f *logForm) setKinds(custom []string) {
+	was := ""
+	if i := f.kind.SelectedIndex(); i >= 0 && i < len(f.kinds) {
+		was = f.kinds[i]
+	}
+	f.kinds = append(append([]string{}, research.ActivityKinds...), custom...)
+	names := make([]string, len(f.kinds))
+	for i, k := range f.kinds {
+		names[i] = activityKindName(k)
+	}
+	f.kind.Options = names
+	if was == "" || !slices.Contains(f.kinds, was) {
+		was = defaultActivityKind
+	}
+	f.kind.SetSelectedIndex(indexOf(f.kinds, was))
+	f.kind.Refresh()
+}
+
 // reset clears the form for the next activity of the same group.
 func (f *logForm) reset() {
-	f.kind.SetSelectedIndex(indexOf(research.ActivityKinds, defaultActivityKind))
+	f.kind.SetSelectedIndex(indexOf(f.kinds, defaultActivityKind))
 	f.day.SetText(research.Day(rsToday()))
 	f.minutes.SetText(strconv.Itoa(defaultMinutes))
 	f.place.SetText("")
@@ -128,12 +147,16 @@ func (f *logForm) reset() {
 func (f *logForm) shown() {
 	r := f.r
 	var groups []research.Group
+	var custom []string
 	var last string
 	want := r.st.logGroup
 	r.st.logGroup = ""
 	r.async(func() (err error) {
 		all, err := r.svc.Groups(r.w.ctx, 0)
 		if err != nil {
+			return err
+		}
+		if custom, err = r.svc.CustomKinds(r.w.ctx, research.TargetActivity); err != nil {
 			return err
 		}
 		last, _ = r.w.deps.Store.Setting(r.w.ctx, lastGroupSetting, "")
@@ -144,6 +167,7 @@ func (f *logForm) shown() {
 			f.fail(researchErr(err))
 			return
 		}
+		f.setKinds(custom)
 		f.groups = groups
 		names := make([]string, len(groups))
 		for i, g := range groups {
@@ -343,7 +367,7 @@ func (f *logForm) activity() (research.Activity, []string) {
 	if a.GroupID == "" {
 		problems = append(problems, i18n.T("research.log.err_group"))
 	}
-	a.Kind = research.ActivityKinds[max(f.kind.SelectedIndex(), 0)]
+	a.Kind = f.kinds[min(max(f.kind.SelectedIndex(), 0), len(f.kinds)-1)]
 	day, ok := rsParseDay(f.day.Text)
 	switch {
 	case !ok:

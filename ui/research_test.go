@@ -624,3 +624,164 @@ func TestResearchActivityListFiltersAndPages(t *testing.T) {
 		t.Fatal("filter lost")
 	}
 }
+
+// rulesRow is the rules page's row for kind of target.
+func rulesRow(t *testing.T, p *rulesPage, target, kind string) *ruleRow {
+	t.Helper()
+	s := p.acts
+	if target == research.TargetOutput {
+		s = p.outs
+	}
+	for _, row := range s.rows {
+		if row.kind == kind {
+			return row
+		}
+	}
+	t.Fatalf("no %s row for %q", target, kind)
+	return nil
+}
+
+func TestResearchRulesChangeShowsInArchive(t *testing.T) {
+	h, svc := researchHarness(t, t.TempDir())
+	ctx := context.Background()
+	groups := sampleGroups(t, svc)
+	members, _ := svc.Members(ctx, groups[0].ID)
+	var teacher research.Teacher
+	var kind string
+	for _, m := range members {
+		g, _ := svc.GrowthArchive(ctx, m.Teacher.ID)
+		for _, y := range g.Years {
+			for _, a := range y.Activities {
+				if kind == "" {
+					teacher, kind = m.Teacher, a.Kind
+				}
+			}
+		}
+	}
+	if kind == "" {
+		t.Fatal("no sample teacher attended anything")
+	}
+	before, _ := svc.GrowthArchive(ctx, teacher.ID)
+
+	r := h.rs()
+	r.tabs.SelectIndex(tabRules)
+	h.settle()
+	p := r.rules
+	if len(p.acts.rows) < len(research.ActivityKinds) || len(p.outs.rows) < len(research.OutputKinds) {
+		t.Fatalf("%d activity rows, %d output rows", len(p.acts.rows), len(p.outs.rows))
+	}
+	if !h.shows(i18n.T("research.rules.note")) || !h.shows(i18n.T("research.kind.polish")) {
+		t.Fatal("note or kind names not shown")
+	}
+	if row := rulesRow(t, p, research.TargetActivity, "polish"); row.credits.Text != "1.5" || row.perHour.Checked {
+		t.Fatalf("polish shows %q per hour %v", row.credits.Text, row.perHour.Checked)
+	}
+	row := rulesRow(t, p, research.TargetActivity, kind)
+
+	// Negative or non-numeric credits are refused next to the row; nothing is saved.
+	for _, bad := range []string{"-1", "一分", "1.234"} {
+		row.credits.SetText(bad)
+		test.Tap(h.button(i18n.T("research.rules.save")))
+		h.settle()
+		if row.err.Hidden || row.err.Text != i18n.T("research.rules.err_credits") || p.msg.Text != i18n.T("research.rules.err_rows", 1) {
+			t.Fatalf("%q: row %q, message %q", bad, row.err.Text, p.msg.Text)
+		}
+	}
+	if rules, _ := svc.Rules(ctx); rules[research.TargetActivity][kind] != research.DefaultRules[research.TargetActivity][kind] {
+		t.Fatal("a refused rule was saved")
+	}
+
+	row.credits.SetText("7.25")
+	test.Tap(h.button(i18n.T("research.rules.save")))
+	h.settle()
+	if !row.err.Hidden || p.msg.Importance != widget.SuccessImportance || p.msg.Text != i18n.T("research.rules.saved", 1) {
+		t.Fatalf("not saved: %q", p.msg.Text)
+	}
+	rules, _ := svc.Rules(ctx)
+	if got := rules[research.TargetActivity][kind]; got.Credits != 725 || got.PerHour != research.DefaultRules[research.TargetActivity][kind].PerHour {
+		t.Fatalf("rule %+v", got)
+	}
+	after, _ := svc.GrowthArchive(ctx, teacher.ID)
+	if after.Credits == before.Credits {
+		t.Fatal("the rule change did not change the teacher's credits")
+	}
+
+	r.tabs.SelectIndex(tabTeachers)
+	h.settle()
+	r.teachers.openArchive(teacher.ID)
+	h.settle()
+	if !h.shows(i18n.T("research.archive.total", research.FormatCredits(after.Credits))) {
+		t.Fatalf("archive does not show %s credits", research.FormatCredits(after.Credits))
+	}
+}
+
+func TestResearchCustomKindInLogForm(t *testing.T) {
+	h, svc := researchHarness(t, t.TempDir())
+	ctx := context.Background()
+	r := h.rs()
+	r.tabs.SelectIndex(tabRules)
+	h.settle()
+	p := r.rules
+	s := p.acts
+
+	// A name and valid credits are required.
+	s.credits.SetText("-2")
+	test.Tap(s.addBtn)
+	h.settle()
+	if !strings.Contains(s.msg.Text, i18n.T("research.rules.err_name")) || !strings.Contains(s.msg.Text, i18n.T("research.rules.err_credits")) {
+		t.Fatalf("message %q", s.msg.Text)
+	}
+	test.Type(s.name, "送教下乡")
+	s.credits.SetText("2")
+	test.Tap(s.addBtn)
+	h.settle()
+	kind := research.Custom("送教下乡")
+	if s.msg.Importance != widget.SuccessImportance {
+		t.Fatalf("not added: %q", s.msg.Text)
+	}
+	rulesRow(t, p, research.TargetActivity, kind)
+	if rules, _ := svc.Rules(ctx); rules[research.TargetActivity][kind] != (research.Rule{Credits: 200}) {
+		t.Fatalf("rule %+v", rules[research.TargetActivity][kind])
+	}
+	// The same name again is refused.
+	test.Type(s.name, "送教下乡")
+	s.credits.SetText("1")
+	test.Tap(s.addBtn)
+	if !strings.Contains(s.msg.Text, i18n.T("research.rules.err_exists", "送教下乡")) {
+		t.Fatalf("duplicate: %q", s.msg.Text)
+	}
+
+	// The log form offers it after the built-in kinds, and logs with it.
+	r.tabs.SelectIndex(tabLog)
+	h.settle()
+	f := r.log
+	if n := len(f.kind.Options); n != len(research.ActivityKinds)+1 || f.kind.Options[n-1] != "送教下乡" {
+		t.Fatalf("kinds offered %q", f.kind.Options)
+	}
+	if f.kind.Selected != i18n.T("research.kind.lesson_prep") {
+		t.Fatalf("default kind %q", f.kind.Selected)
+	}
+	f.kind.SetSelected("送教下乡")
+	test.Tap(h.button(i18n.T("research.log.save")))
+	h.settle()
+	if f.msg.Importance != widget.SuccessImportance || !strings.Contains(f.msg.Text, "送教下乡") {
+		t.Fatalf("not logged: %q", f.msg.Text)
+	}
+	day := rsToday()
+	rows, err := svc.Activities(ctx, research.ActivityFilter{Kind: kind, From: day, To: day}, 0, 10)
+	if err != nil || len(rows) != 1 || rows[0].GroupID != f.groupID {
+		t.Fatalf("logged %+v %v", rows, err)
+	}
+	// The attendees earn its credits.
+	ids, _ := svc.Attendees(ctx, rows[0].ID)
+	g, _ := svc.GrowthArchive(ctx, ids[0])
+	found := false
+	for _, y := range g.Years {
+		for _, a := range y.Activities {
+			found = found || (a.ID == rows[0].ID && a.Credits == 200)
+		}
+	}
+	if !found {
+		t.Fatal("the custom kind's credits are not in the archive")
+	}
+}
