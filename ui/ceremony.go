@@ -20,7 +20,7 @@ import (
 const ceremonyScale = 1.8
 
 // revealEvery is the pause between classes revealed one by one.
-const revealEvery = 700 * time.Millisecond
+var revealEvery = 700 * time.Millisecond // a variable so tests can stop the ticker
 
 // startCeremony fills the window with the big-screen ceremony: the list's
 // digest, the public entropy typed in, the draw, and the class-by-class

@@ -14,6 +14,10 @@ import (
 )
 
 func TestPlacementFlowFromSampleToReport(t *testing.T) {
+	// Fyne's test driver runs fyne.Do on the calling goroutine: keep the
+	// reveal's ticker from racing the test; "show all" reveals instead.
+	defer func(d time.Duration) { revealEvery = d }(revealEvery)
+	revealEvery = time.Hour
 	h := newHarness(t, t.TempDir())
 	sch, _ := h.sv.UseSample(context.Background())
 	h.w.refresh()
