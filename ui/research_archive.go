@@ -253,13 +253,7 @@ func (p *teachersPage) showArchive() {
 			rsSet(o, a.Day, a.Group, activityKindName(a.Kind), i18n.T("research.minutes_value", a.Minutes), creditsText(a.Credits))
 		})
 	outs := widget.NewList(func() int { return len(y.Outputs) },
-		func() fyne.CanvasObject {
-			head := rsCut("")
-			head.TextStyle = fyne.TextStyle{Bold: true}
-			sub := rsCut("")
-			sub.SizeName = theme.SizeNameCaptionText
-			return container.NewVBox(head, sub)
-		},
+		twoLineItem,
 		func(i widget.ListItemID, o fyne.CanvasObject) {
 			out := y.Outputs[i]
 			box := o.(*fyne.Container).Objects

@@ -234,13 +234,7 @@ func (p *outputsPage) submit() {
 func (p *outputsPage) reviewPanel() fyne.CanvasObject {
 	p.heading = rsHeading("", theme.SizeNameSubHeadingText)
 	p.list = widget.NewList(func() int { return len(p.pending) },
-		func() fyne.CanvasObject {
-			head := rsCut("")
-			head.TextStyle = fyne.TextStyle{Bold: true}
-			sub := rsCut("")
-			sub.SizeName = theme.SizeNameCaptionText
-			return container.NewVBox(head, sub)
-		},
+		twoLineItem,
 		func(i widget.ListItemID, o fyne.CanvasObject) {
 			out := p.pending[i]
 			box := o.(*fyne.Container).Objects
@@ -409,4 +403,13 @@ func (p *outputsPage) review(state string) {
 		p.reviewed.SetText(i18n.T(key, o.Title, p.names[o.TeacherID]))
 		p.reload()
 	})
+}
+
+// twoLineItem is a list row with a bold title over a caption line.
+func twoLineItem() fyne.CanvasObject {
+	head := rsCut("")
+	head.TextStyle = fyne.TextStyle{Bold: true}
+	sub := rsCut("")
+	sub.SizeName = theme.SizeNameCaptionText
+	return container.NewVBox(head, sub)
 }
