@@ -78,6 +78,11 @@ func (s *Store) open(ctx context.Context) error {
 	if s.Device, err = deviceID(ctx, db); err != nil {
 		return err
 	}
+	// Give the query planner statistics (SQLite's recommended start-up
+	// call: cheap, and it analyses only what needs it).
+	if _, err := db.ExecContext(ctx, `PRAGMA optimize=0x10002`); err != nil {
+		return fmt.Errorf("store: optimize: %w", err)
+	}
 	var last int64
 	if err := db.QueryRowContext(ctx, `SELECT coalesce(max(hlc),0) FROM changes`).Scan(&last); err != nil {
 		return fmt.Errorf("store: read clock: %w", err)
@@ -107,6 +112,7 @@ func dsn(path string, readOnly bool) string {
 func (s *Store) Close() error {
 	var err error
 	if s.DB != nil {
+		s.DB.Exec(`PRAGMA optimize`) // refresh planner statistics, as SQLite recommends at close
 		err = s.DB.Close()
 	}
 	if s.lock != nil {
