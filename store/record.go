@@ -94,7 +94,7 @@ func (tx *Tx) Put(table, schoolID, id string, f Fields) (Record, error) {
 	}
 	q := fmt.Sprintf(`INSERT INTO %s (%s) VALUES (%s) ON CONFLICT(id) DO UPDATE SET %s`,
 		table, strings.Join(all, ","), strings.TrimSuffix(strings.Repeat("?,", len(all)), ","), strings.Join(sets, ","))
-	if _, err := tx.ExecContext(tx.ctx, q, args...); err != nil {
+	if _, err := tx.exec(q, args...); err != nil {
 		return Record{}, fmt.Errorf("store: put %s: %w", table, err)
 	}
 	return rec, tx.logChange(table, rec.ID)
@@ -128,10 +128,37 @@ func (tx *Tx) logChange(table, id string) error {
 	}
 	q := fmt.Sprintf(`INSERT INTO changes (tbl,row_id,school_id,hlc,origin,deleted,data)
 		SELECT ?, id, school_id, hlc, origin, deleted, json_object(%s) FROM %s WHERE id=?`, strings.Join(pairs, ","), table)
-	if _, err := tx.ExecContext(tx.ctx, q, table, id); err != nil {
+	if _, err := tx.exec(q, table, id); err != nil {
 		return fmt.Errorf("store: change log for %s: %w", table, err)
 	}
 	return nil
+}
+
+// exec runs one of the store's own statements through a prepared
+// statement kept for the life of the store: bulk writes (imports, sync
+// batches) then parse each statement once, not once per row.
+func (tx *Tx) exec(q string, args ...any) (sql.Result, error) {
+	st, err := tx.s.prepared(tx.ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return tx.StmtContext(tx.ctx, st).ExecContext(tx.ctx, args...)
+}
+
+// prepared returns the statement for q, preparing it on first use.
+func (s *Store) prepared(ctx context.Context, q string) (*sql.Stmt, error) {
+	if st, ok := s.stmts.Load(q); ok {
+		return st.(*sql.Stmt), nil
+	}
+	st, err := s.DB.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if old, loaded := s.stmts.LoadOrStore(q, st); loaded {
+		st.Close()
+		return old.(*sql.Stmt), nil
+	}
+	return st, nil
 }
 
 func (s *Store) columns(table string) ([]string, error) {

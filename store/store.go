@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/gofrs/flock"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -34,6 +35,7 @@ type Store struct {
 
 	lock   *flock.Flock
 	synced map[string][]string // synced table -> its columns
+	stmts  sync.Map            // query text -> *sql.Stmt, see Tx.exec
 }
 
 // Open locks dir, opens (or creates) its database, applies pending
@@ -112,6 +114,7 @@ func dsn(path string, readOnly bool) string {
 func (s *Store) Close() error {
 	var err error
 	if s.DB != nil {
+		s.stmts.Range(func(_, st any) bool { st.(*sql.Stmt).Close(); return true })
 		s.DB.Exec(`PRAGMA optimize`) // refresh planner statistics, as SQLite recommends at close
 		err = s.DB.Close()
 	}
