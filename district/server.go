@@ -2,9 +2,11 @@
 // district runs so that its schools' Qiao installations can enrol, sync
 // and find each other.
 //
-// This is its skeleton. A Server owns a data directory and an HTTP
-// handler; enrolment, sync, signalling and a PostgreSQL back end will be
-// added as further handlers and fields. The package is pure Go and must
+// A Server owns a data directory with its SQLite database (district.db)
+// and an HTTP handler. Today it serves enrolment (POST /v1/enrol) and
+// signed requests from enrolled devices (see auth.go and
+// docs/sync-protocol.md); sync, signalling and a PostgreSQL back end will
+// be added as further handlers and fields. The package is pure Go and must
 // not import the desktop application (qiao/app, qiao/ui) or fyne.
 package district
 
@@ -36,12 +38,16 @@ type Config struct {
 
 // Server is a district server.
 type Server struct {
-	cfg   Config
-	mux   *http.ServeMux
-	ready atomic.Bool
+	cfg       Config
+	mux       *http.ServeMux
+	db        *DB
+	now       func() time.Time
+	lastPrune atomic.Int64 // unix seconds of the last nonce pruning
+	ready     atomic.Bool
 }
 
-// New returns a server for cfg, creating its data directory if missing.
+// New returns a server for cfg, creating its data directory and database
+// if missing. Close it when done.
 func New(cfg Config) (*Server, error) {
 	if cfg.DataDir == "" {
 		return nil, errors.New("district: no data directory given")
@@ -52,7 +58,11 @@ func New(cfg Config) (*Server, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("district: data directory: %w", err)
 	}
-	s := &Server{cfg: cfg, mux: http.NewServeMux()}
+	db, err := OpenDB(context.Background(), cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), db: db, now: time.Now}
 	s.routes()
 	s.ready.Store(true)
 	return s, nil
@@ -61,6 +71,20 @@ func New(cfg Config) (*Server, error) {
 // routes registers the server's endpoints on its mux.
 func (s *Server) routes() {
 	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.mux.HandleFunc("POST /v1/enrol", s.enrol)
+
+	// Every other /v1 endpoint needs a signed request.
+	api := http.NewServeMux()
+	api.HandleFunc("GET /v1/whoami", s.whoami)
+	s.mux.Handle("/v1/", s.authenticate(api))
+}
+
+// DB returns the server's database.
+func (s *Server) DB() *DB { return s.db }
+
+// Close closes the server's database. Call it after Serve has returned.
+func (s *Server) Close() error {
+	return s.db.Close()
 }
 
 // Config returns the configuration the server was built with, defaults

@@ -3,6 +3,11 @@
 // Usage:
 //
 //	qiao-district serve [--data DIR] [--listen HOST:PORT]
+//	qiao-district school add --data DIR --name NAME [--code CODE]
+//	qiao-district school list --data DIR
+//	qiao-district code issue --data DIR --school ID --role ROLE [--valid 72h]
+//	qiao-district device list --data DIR
+//	qiao-district device revoke --data DIR --id ID
 //	qiao-district version
 //
 // serve listens, prints one line "listening on ADDR" to standard output
@@ -40,15 +45,30 @@ const (
 
 const usage = `Usage:
   qiao-district serve [--data DIR] [--listen HOST:PORT]
+  qiao-district school add --data DIR --name NAME [--code CODE]
+  qiao-district school list --data DIR
+  qiao-district code issue --data DIR --school ID --role ROLE [--valid 72h]
+  qiao-district device list --data DIR
+  qiao-district device revoke --data DIR --id ID
   qiao-district version
 
 Commands:
-  serve    run the district server until SIGINT or SIGTERM
-  version  print the version
+  serve          run the district server until SIGINT or SIGTERM
+  school add     create a school; prints its id
+  school list    list the schools
+  code issue     issue a one-time enrolment code for a device of a school;
+                 ROLE is teacher, principal or district_admin; prints the
+                 code, which is stored only as a hash and cannot be shown again
+  device list    list enrolled devices
+  device revoke  revoke a device: its next request is refused
+  version        print the version
+
+The admin commands work on the database in DIR while the server runs.
+--data defaults to %[1]s for every command.
 
 Options for serve:
-  --data DIR          data directory, created if missing (default %s)
-  --listen HOST:PORT  address to listen on (default %s, loopback only;
+  --data DIR          data directory, created if missing (default %[1]s)
+  --listen HOST:PORT  address to listen on (default %[2]s, loopback only;
                       port 0 picks a free port)
 `
 
@@ -67,6 +87,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "serve":
 		return serve(ctx, args[1:], stdout, stderr)
+	case "school":
+		return school(ctx, args[1:], stdout, stderr)
+	case "code":
+		return codeCmd(ctx, args[1:], stdout, stderr)
+	case "device":
+		return device(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		if len(args) > 1 {
 			return usageError(stderr, "version takes no arguments")
@@ -112,6 +138,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "qiao-district: %v\n", err)
 		return exitError
 	}
+	defer s.Close()
 	ln, err := s.Listen()
 	if err != nil {
 		fmt.Fprintf(stderr, "qiao-district: %v\n", err)

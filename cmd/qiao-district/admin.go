@@ -1,0 +1,215 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"text/tabwriter"
+	"time"
+
+	"qiao/district"
+)
+
+// adminFlags parses the flags of an admin command; it always has --data.
+// It returns the exit code to use when ok is false.
+func adminFlags(name string, args []string, stdout, stderr io.Writer, define func(fs *flag.FlagSet)) (data string, code int, ok bool) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	d := fs.String("data", defaultDataDir, "data directory")
+	if define != nil {
+		define(fs)
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			printUsage(stdout)
+			return "", exitOK, false
+		}
+		return "", usageError(stderr, name+": "+err.Error()), false
+	}
+	if fs.NArg() > 0 {
+		return "", usageError(stderr, fmt.Sprintf("%s: unexpected argument %q", name, fs.Arg(0))), false
+	}
+	if *d == "" {
+		return "", usageError(stderr, name+": --data must not be empty"), false
+	}
+	return *d, exitOK, true
+}
+
+// withDB opens the database in data, runs f and closes it.
+func withDB(ctx context.Context, data string, stderr io.Writer, f func(*district.DB) error) int {
+	db, err := district.OpenDB(ctx, data)
+	if err == nil {
+		err = f(db)
+		if cerr := db.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "qiao-district: %v\n", err)
+		return exitError
+	}
+	return exitOK
+}
+
+// ensureDir creates the data directory if missing.
+func ensureDir(data string) error {
+	if err := os.MkdirAll(data, 0o700); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	return nil
+}
+
+// existingDir refuses a data directory without a district database, so a
+// mistyped --data does not silently create an empty one.
+func existingDir(data string) error {
+	if _, err := os.Stat(filepath.Join(data, district.DBFile)); err != nil {
+		return fmt.Errorf("no district database in %s (add a school first, or check --data)", data)
+	}
+	return nil
+}
+
+// subcommand checks that args start with one of subs.
+func subcommand(args []string, stderr io.Writer, cmd string, subs ...string) (string, bool) {
+	if len(args) == 0 {
+		usageError(stderr, fmt.Sprintf("%s: no subcommand given (want %v)", cmd, subs))
+		return "", false
+	}
+	for _, s := range subs {
+		if args[0] == s {
+			return s, true
+		}
+	}
+	usageError(stderr, fmt.Sprintf("%s: unknown subcommand %q (want %v)", cmd, args[0], subs))
+	return "", false
+}
+
+// school runs "school add" and "school list".
+func school(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	sub, ok := subcommand(args, stderr, "school", "add", "list")
+	if !ok {
+		return exitUsage
+	}
+	var name, code string
+	data, rc, ok := adminFlags("school "+sub, args[1:], stdout, stderr, func(fs *flag.FlagSet) {
+		if sub == "add" {
+			fs.StringVar(&name, "name", "", "school name")
+			fs.StringVar(&code, "code", "", "the school's own code")
+		}
+	})
+	if !ok {
+		return rc
+	}
+	if sub == "add" && name == "" {
+		return usageError(stderr, "school add: --name is required")
+	}
+	if err := ensureDir(data); err != nil {
+		fmt.Fprintf(stderr, "qiao-district: %v\n", err)
+		return exitError
+	}
+	return withDB(ctx, data, stderr, func(db *district.DB) error {
+		if sub == "add" {
+			id, err := db.AddSchool(ctx, name, code)
+			if err == nil {
+				fmt.Fprintln(stdout, id)
+			}
+			return err
+		}
+		ss, err := db.Schools(ctx)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tNAME\tCODE")
+		for _, s := range ss {
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", s.ID, s.Name, s.Code)
+		}
+		return tw.Flush()
+	})
+}
+
+// codeCmd runs "code issue".
+func codeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if _, ok := subcommand(args, stderr, "code", "issue"); !ok {
+		return exitUsage
+	}
+	var school, role string
+	var valid time.Duration
+	data, rc, ok := adminFlags("code issue", args[1:], stdout, stderr, func(fs *flag.FlagSet) {
+		fs.StringVar(&school, "school", "", "school id")
+		fs.StringVar(&role, "role", "", "teacher, principal or district_admin")
+		fs.DurationVar(&valid, "valid", 72*time.Hour, "how long the code is valid")
+	})
+	if !ok {
+		return rc
+	}
+	switch {
+	case school == "":
+		return usageError(stderr, "code issue: --school is required")
+	case !district.ValidRole(role):
+		return usageError(stderr, fmt.Sprintf("code issue: --role must be teacher, principal or district_admin, not %q", role))
+	case valid <= 0:
+		return usageError(stderr, "code issue: --valid must be positive")
+	}
+	if err := existingDir(data); err != nil {
+		fmt.Fprintf(stderr, "qiao-district: %v\n", err)
+		return exitError
+	}
+	return withDB(ctx, data, stderr, func(db *district.DB) error {
+		code, err := db.IssueCode(ctx, school, role, time.Now().Add(valid))
+		if err == nil {
+			fmt.Fprintln(stdout, code)
+		}
+		return err
+	})
+}
+
+// device runs "device list" and "device revoke".
+func device(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	sub, ok := subcommand(args, stderr, "device", "list", "revoke")
+	if !ok {
+		return exitUsage
+	}
+	var id string
+	data, rc, ok := adminFlags("device "+sub, args[1:], stdout, stderr, func(fs *flag.FlagSet) {
+		if sub == "revoke" {
+			fs.StringVar(&id, "id", "", "device id")
+		}
+	})
+	if !ok {
+		return rc
+	}
+	if sub == "revoke" && id == "" {
+		return usageError(stderr, "device revoke: --id is required")
+	}
+	if err := existingDir(data); err != nil {
+		fmt.Fprintf(stderr, "qiao-district: %v\n", err)
+		return exitError
+	}
+	return withDB(ctx, data, stderr, func(db *district.DB) error {
+		if sub == "revoke" {
+			return db.RevokeDevice(ctx, id)
+		}
+		ds, err := db.Devices(ctx)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tSCHOOL\tROLE\tNAME\tENROLLED\tLAST SEEN\tREVOKED")
+		for _, d := range ds {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", d.ID, d.SchoolID, d.Role, d.Name,
+				stamp(d.Enrolled), stamp(d.LastSeen), stamp(d.Revoked))
+		}
+		return tw.Flush()
+	})
+}
+
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format("2006-01-02 15:04Z")
+}

@@ -1,0 +1,387 @@
+package district
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"embed"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"path"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // pure-Go SQLite driver
+)
+
+// DBFile is the name of the embedded database inside the data directory.
+const DBFile = "district.db"
+
+// applicationID marks a district database ("QIAD"); the app's store uses
+// a different one, so neither opens the other's file by mistake.
+const applicationID = 0x51494144
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// Roles a device can enrol with.
+const (
+	RoleTeacher       = "teacher"
+	RolePrincipal     = "principal"
+	RoleDistrictAdmin = "district_admin"
+)
+
+// ValidRole reports whether r is one of the roles above.
+func ValidRole(r string) bool {
+	return r == RoleTeacher || r == RolePrincipal || r == RoleDistrictAdmin
+}
+
+// DB is the district server's database.
+type DB struct {
+	sql *sql.DB
+}
+
+// OpenDB opens (creating and migrating if needed) DIR/district.db in WAL
+// mode with a busy timeout, so the admin commands can run while the
+// server is serving.
+func OpenDB(ctx context.Context, dir string) (*DB, error) {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(FULL)")
+	q.Set("_txlock", "immediate")
+	dsn := "file:" + filepath.ToSlash(filepath.Join(dir, DBFile)) + "?" + q.Encode()
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("district: open database: %w", err)
+	}
+	if err := migrate(ctx, db); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return &DB{sql: db}, nil
+}
+
+// Close closes the database.
+func (d *DB) Close() error { return d.sql.Close() }
+
+// migrate applies the embedded migrations (NNNN_name.sql, numbered 1,2,3…
+// without gaps) in one transaction, tracked by PRAGMA user_version.
+func migrate(ctx context.Context, db *sql.DB) error {
+	entries, err := migrationFiles.ReadDir("migrations")
+	if err != nil {
+		return err
+	}
+	sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("district: begin migration: %w", err)
+	}
+	defer tx.Rollback()
+	var appID, have int
+	if err := tx.QueryRowContext(ctx, `PRAGMA application_id`).Scan(&appID); err != nil {
+		return fmt.Errorf("district: open database: %w", err)
+	}
+	if err := tx.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&have); err != nil {
+		return err
+	}
+	if appID != applicationID && (appID != 0 || have != 0) {
+		return errors.New("district: " + DBFile + " is not a Qiao district database")
+	}
+	if have > len(entries) {
+		return fmt.Errorf("district: database is at schema version %d but this server knows only up to %d: run the newer qiao-district", have, len(entries))
+	}
+	for i, e := range entries[have:] {
+		v := have + i + 1
+		num, _, _ := strings.Cut(e.Name(), "_")
+		if n, err := strconv.Atoi(num); err != nil || n != v {
+			return fmt.Errorf("district: migration %q out of sequence (want %04d_…)", e.Name(), v)
+		}
+		body, err := migrationFiles.ReadFile(path.Join("migrations", e.Name()))
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+			return fmt.Errorf("district: migration %s: %w", e.Name(), err)
+		}
+	}
+	if have == len(entries) {
+		return nil
+	}
+	// PRAGMAs take no bound parameters; both values are integers we control.
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d; PRAGMA application_id = %d`, len(entries), applicationID)); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// newID returns a random UUIDv7 (time-ordered) as text.
+func newID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	ms := uint64(time.Now().UnixMilli())
+	var ts [8]byte
+	binary.BigEndian.PutUint64(ts[:], ms)
+	copy(b[:6], ts[2:])
+	b[6] = b[6]&0x0f | 0x70
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// School is a school of the district.
+type School struct {
+	ID, Name, Code string
+}
+
+// AddSchool creates a school and returns its id. code is the school's own
+// (e.g. national) code: optional, unique when given.
+func (d *DB) AddSchool(ctx context.Context, name, code string) (string, error) {
+	name, code = strings.TrimSpace(name), strings.TrimSpace(code)
+	if name == "" {
+		return "", errors.New("district: a school needs a name")
+	}
+	var c any
+	if code != "" {
+		c = code
+	}
+	id := newID()
+	_, err := d.sql.ExecContext(ctx, `INSERT INTO schools(id, name, code, created_at) VALUES (?,?,?,?)`,
+		id, name, c, time.Now().Unix())
+	if err != nil {
+		if strings.Contains(err.Error(), "UNIQUE") {
+			return "", fmt.Errorf("district: a school with code %q already exists", code)
+		}
+		return "", fmt.Errorf("district: add school: %w", err)
+	}
+	return id, nil
+}
+
+// Schools lists the schools by name.
+func (d *DB) Schools(ctx context.Context) ([]School, error) {
+	rows, err := d.sql.QueryContext(ctx, `SELECT id, name, coalesce(code,'') FROM schools ORDER BY name, id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []School
+	for rows.Next() {
+		var s School
+		if err := rows.Scan(&s.ID, &s.Name, &s.Code); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// codeAlphabet has 32 symbols and none of the easily confused 0, O, 1, I.
+const codeAlphabet = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+// CodeLen is the length of an enrolment code (60 random bits).
+const CodeLen = 12
+
+// NormalizeCode upper-cases a typed code and drops spaces and dashes.
+func NormalizeCode(code string) string {
+	var b strings.Builder
+	for _, r := range strings.ToUpper(code) {
+		if r != ' ' && r != '-' && r != '\t' {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func hashCode(code string) string {
+	sum := sha256.Sum256([]byte("qiao-enrolment-code-v1\n" + NormalizeCode(code)))
+	return hex.EncodeToString(sum[:])
+}
+
+// IssueCode creates a one-time enrolment code for a device of school with
+// role, valid until expires. Only its hash is stored: the returned code
+// cannot be shown again.
+func (d *DB) IssueCode(ctx context.Context, school, role string, expires time.Time) (string, error) {
+	if !ValidRole(role) {
+		return "", fmt.Errorf("district: unknown role %q (want teacher, principal or district_admin)", role)
+	}
+	var n int
+	if err := d.sql.QueryRowContext(ctx, `SELECT count(*) FROM schools WHERE id = ?`, school).Scan(&n); err != nil {
+		return "", err
+	}
+	if n == 0 {
+		return "", fmt.Errorf("district: no school with id %q", school)
+	}
+	var raw [CodeLen]byte
+	rand.Read(raw[:])
+	code := make([]byte, CodeLen)
+	for i, b := range raw {
+		code[i] = codeAlphabet[b&31] // 256 is a multiple of 32: no bias
+	}
+	_, err := d.sql.ExecContext(ctx, `INSERT INTO enrolment_codes(code_hash, school_id, role, created_at, expires_at) VALUES (?,?,?,?,?)`,
+		hashCode(string(code)), school, role, time.Now().Unix(), expires.Unix())
+	if err != nil {
+		return "", fmt.Errorf("district: issue code: %w", err)
+	}
+	return string(code), nil
+}
+
+// Device is an enrolled device.
+type Device struct {
+	ID        string
+	SchoolID  string
+	Role      string
+	Name      string
+	PublicKey ed25519.PublicKey
+	Enrolled  time.Time
+	Revoked   time.Time // zero if not revoked
+	LastSeen  time.Time // zero if never seen
+}
+
+// Enrolment errors; their API codes are in Err.Code.
+var (
+	ErrCodeUnknown = &APIError{Status: 403, Code: "code_unknown", Message: "this enrolment code is not known; check it or ask the district for a new one"}
+	ErrCodeUsed    = &APIError{Status: 403, Code: "code_used", Message: "this enrolment code has already been used; ask the district for a new one"}
+	ErrCodeExpired = &APIError{Status: 403, Code: "code_expired", Message: "this enrolment code has expired; ask the district for a new one"}
+	ErrKeyInUse    = &APIError{Status: 409, Code: "key_in_use", Message: "this public key is already enrolled; generate a new key pair"}
+)
+
+// Enrol spends code to enrol a device with public key pub. It succeeds
+// once per code; the whole check-and-spend is one transaction.
+func (d *DB) Enrol(ctx context.Context, code string, pub ed25519.PublicKey, name string, now time.Time) (Device, error) {
+	tx, err := d.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return Device{}, err
+	}
+	defer tx.Rollback()
+	h := hashCode(code)
+	var dev Device
+	var expires int64
+	var used sql.NullInt64
+	err = tx.QueryRowContext(ctx, `SELECT school_id, role, expires_at, used_at FROM enrolment_codes WHERE code_hash = ?`, h).
+		Scan(&dev.SchoolID, &dev.Role, &expires, &used)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return Device{}, ErrCodeUnknown
+	case err != nil:
+		return Device{}, err
+	case used.Valid:
+		return Device{}, ErrCodeUsed
+	case now.Unix() >= expires:
+		return Device{}, ErrCodeExpired
+	}
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM devices WHERE public_key = ?`, []byte(pub)).Scan(&n); err != nil {
+		return Device{}, err
+	}
+	if n > 0 {
+		return Device{}, ErrKeyInUse
+	}
+	dev.ID, dev.Name, dev.PublicKey, dev.Enrolled = newID(), name, pub, now
+	if _, err := tx.ExecContext(ctx, `INSERT INTO devices(id, school_id, role, name, public_key, enrolled_at) VALUES (?,?,?,?,?,?)`,
+		dev.ID, dev.SchoolID, dev.Role, name, []byte(pub), now.Unix()); err != nil {
+		return Device{}, fmt.Errorf("district: enrol: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE enrolment_codes SET used_at = ?, device_id = ? WHERE code_hash = ? AND used_at IS NULL`,
+		now.Unix(), dev.ID, h); err != nil {
+		return Device{}, err
+	}
+	return dev, tx.Commit()
+}
+
+const deviceCols = `id, school_id, role, name, public_key, enrolled_at, coalesce(revoked_at,0), coalesce(last_seen,0)`
+
+func scanDevice(sc interface{ Scan(...any) error }) (Device, error) {
+	var d Device
+	var pub []byte
+	var enrolled, revoked, seen int64
+	if err := sc.Scan(&d.ID, &d.SchoolID, &d.Role, &d.Name, &pub, &enrolled, &revoked, &seen); err != nil {
+		return Device{}, err
+	}
+	d.PublicKey = ed25519.PublicKey(pub)
+	d.Enrolled = time.Unix(enrolled, 0)
+	if revoked != 0 {
+		d.Revoked = time.Unix(revoked, 0)
+	}
+	if seen != 0 {
+		d.LastSeen = time.Unix(seen, 0)
+	}
+	return d, nil
+}
+
+// Device returns the device with id; sql.ErrNoRows if there is none.
+func (d *DB) Device(ctx context.Context, id string) (Device, error) {
+	return scanDevice(d.sql.QueryRowContext(ctx, `SELECT `+deviceCols+` FROM devices WHERE id = ?`, id))
+}
+
+// Devices lists all devices, oldest enrolment first.
+func (d *DB) Devices(ctx context.Context) ([]Device, error) {
+	rows, err := d.sql.QueryContext(ctx, `SELECT `+deviceCols+` FROM devices ORDER BY enrolled_at, id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Device
+	for rows.Next() {
+		dev, err := scanDevice(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, dev)
+	}
+	return out, rows.Err()
+}
+
+// RevokeDevice revokes a device; its next request is refused. Revoking a
+// revoked device is not an error.
+func (d *DB) RevokeDevice(ctx context.Context, id string) error {
+	res, err := d.sql.ExecContext(ctx, `UPDATE devices SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?`, time.Now().Unix(), id)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("district: no device with id %q", id)
+	}
+	return nil
+}
+
+// nonceKeep is how long a nonce is remembered. A request is accepted
+// only within MaxClockSkew of its signed time, so a nonce first seen at
+// server time S can only be replayed successfully before S+2*MaxClockSkew;
+// after that the time check refuses the replay on its own.
+const nonceKeep = 2*MaxClockSkew + time.Minute
+
+// useNonce records that device used nonce at now and touches last_seen.
+// It reports false if the device used the same nonce before. Old nonces
+// are pruned when prune is set.
+func (d *DB) useNonce(ctx context.Context, device, nonce string, now time.Time, prune bool) (bool, error) {
+	tx, err := d.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return false, err
+	}
+	defer tx.Rollback()
+	if prune {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM nonces WHERE seen_at < ?`, now.Add(-nonceKeep).Unix()); err != nil {
+			return false, err
+		}
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO nonces(device_id, nonce, seen_at) VALUES (?,?,?) ON CONFLICT DO NOTHING`, device, nonce, now.Unix())
+	if err != nil {
+		return false, err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return false, nil
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE devices SET last_seen = ? WHERE id = ?`, now.Unix(), device); err != nil {
+		return false, err
+	}
+	return true, tx.Commit()
+}
