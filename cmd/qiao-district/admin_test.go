@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -112,26 +111,8 @@ func TestBinaryEnrolment(t *testing.T) {
 		t.Fatalf("code issue printed %q", code)
 	}
 
-	cmd := exec.Command(bin, "serve", "--data", data, "--listen", "127.0.0.1:0")
-	stdout, stderr := newLineWriter(), newLineWriter()
-	cmd.Stdout, cmd.Stderr = stdout, stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := false
-	defer func() {
-		if !exited {
-			cmd.Process.Kill()
-			cmd.Wait()
-		}
-	}()
-	var line string
-	select {
-	case line = <-stdout.first:
-	case <-time.After(15 * time.Second):
-		t.Fatalf("no listening line; stderr:\n%s", stderr)
-	}
-	base := "http://" + strings.TrimPrefix(line, "listening on ")
+	srv := startServe(t, bin, data)
+	base := "http://" + strings.TrimPrefix(srv.line, "listening on ")
 	client := &http.Client{Timeout: 5 * time.Second}
 
 	pub, key, _ := ed25519.GenerateKey(nil)
@@ -171,10 +152,7 @@ func TestBinaryEnrolment(t *testing.T) {
 	}
 
 	client.CloseIdleConnections()
-	cmd.Process.Signal(syscall.SIGTERM)
-	err = exitWithin(t, cmd, 15*time.Second)
-	exited = true
-	if err != nil {
-		t.Fatalf("exit after SIGTERM: %v; stderr:\n%s", err, stderr)
+	if err := srv.stop(t); err != nil {
+		t.Fatalf("exit after SIGTERM: %v; stderr:\n%s", err, srv.stderr)
 	}
 }

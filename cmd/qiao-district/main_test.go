@@ -115,6 +115,49 @@ func buildBinary(t *testing.T, ldflags string) string {
 	return bin
 }
 
+// served is a `qiao-district serve` process started by a test.
+type served struct {
+	cmd            *exec.Cmd
+	stdout, stderr *lineWriter
+	line           string // its first stdout line, "listening on ADDR"
+	exited         bool
+}
+
+// startServe starts `bin serve --data data` on a loopback port and waits
+// for its listening line; it is killed at the end of the test if still running.
+func startServe(t *testing.T, bin, data string) *served {
+	t.Helper()
+	s := &served{cmd: exec.Command(bin, "serve", "--data", data, "--listen", "127.0.0.1:0"),
+		stdout: newLineWriter(), stderr: newLineWriter()}
+	s.cmd.Stdout, s.cmd.Stderr = s.stdout, s.stderr
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if !s.exited {
+			s.cmd.Process.Kill()
+			s.cmd.Wait()
+		}
+	})
+	select {
+	case s.line = <-s.stdout.first:
+	case <-time.After(15 * time.Second):
+		t.Fatalf("no listening line; stderr:\n%s", s.stderr)
+	}
+	return s
+}
+
+// stop sends SIGTERM and waits for the process to exit.
+func (s *served) stop(t *testing.T) error {
+	t.Helper()
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		return err
+	}
+	err := exitWithin(t, s.cmd, 15*time.Second)
+	s.exited = true
+	return err
+}
+
 // exitWithin waits for cmd to exit, killing it and failing after d.
 func exitWithin(t *testing.T, cmd *exec.Cmd, d time.Duration) error {
 	t.Helper()
@@ -137,26 +180,8 @@ func TestBinaryServeAndSIGTERM(t *testing.T) {
 	}
 	bin := buildBinary(t, "")
 	data := filepath.Join(t.TempDir(), "data")
-	cmd := exec.Command(bin, "serve", "--data", data, "--listen", "127.0.0.1:0")
-	stdout, stderr := newLineWriter(), newLineWriter()
-	cmd.Stdout, cmd.Stderr = stdout, stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := false
-	defer func() {
-		if !exited {
-			cmd.Process.Kill()
-			cmd.Wait()
-		}
-	}()
-
-	var line string
-	select {
-	case line = <-stdout.first:
-	case <-time.After(15 * time.Second):
-		t.Fatalf("no listening line; stderr:\n%s", stderr)
-	}
+	srv := startServe(t, bin, data)
+	line := srv.line
 	addr, ok := strings.CutPrefix(line, "listening on ")
 	if !ok {
 		t.Fatalf("first stdout line = %q, want \"listening on ADDR\"", line)
@@ -180,19 +205,14 @@ func TestBinaryServeAndSIGTERM(t *testing.T) {
 	}
 	client.CloseIdleConnections()
 
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	err = exitWithin(t, cmd, 15*time.Second)
-	exited = true
-	if err != nil {
-		t.Fatalf("exit after SIGTERM: %v; stderr:\n%s", err, stderr)
+	if err := srv.stop(t); err != nil {
+		t.Fatalf("exit after SIGTERM: %v; stderr:\n%s", err, srv.stderr)
 	}
 	if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
 		c.Close()
 		t.Fatal("port still accepts connections after exit")
 	}
-	if out := stdout.String(); out != line+"\n" {
+	if out := srv.stdout.String(); out != line+"\n" {
 		t.Errorf("stdout = %q, want exactly the listening line", out)
 	}
 }
