@@ -168,13 +168,7 @@ func ReadTeachers(name string, data []byte) ([]Teacher, error) {
 			tc.BirthYear = y
 		}
 		tc.Title, _ = cell(tcTitle)
-		if v, label = cell(tcRural); v != "" {
-			r, ok := parseYesNo(v)
-			if !ok {
-				bad(label, ProblemBadYesNo, v)
-			}
-			tc.Rural = r
-		}
+		tc.Rural = yesNoCell(cell, tcRural, bad)
 		out = append(out, tc)
 	})
 	if len(problems) > 0 {
@@ -199,6 +193,20 @@ func parseBirthYear(v string, date1904 bool) (int, bool) {
 		return d.Year(), true
 	}
 	return 0, false
+}
+
+// yesNoCell reads a yes/no column of the row (empty is no), reporting
+// anything else as a problem.
+func yesNoCell(cell func(int) (string, string), role int, bad func(string, string, ...any)) bool {
+	v, label := cell(role)
+	if v == "" {
+		return false
+	}
+	yes, ok := parseYesNo(v)
+	if !ok {
+		bad(label, ProblemBadYesNo, v)
+	}
+	return yes
 }
 
 func parseYesNo(v string) (bool, bool) {

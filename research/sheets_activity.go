@@ -89,13 +89,7 @@ func (s *Service) ReadActivities(ctx context.Context, name string, data []byte) 
 			a.Minutes = m
 		}
 		a.Place, _ = cell(acPlace)
-		if v, label = cell(acOnline); v != "" {
-			on, ok := parseYesNo(v)
-			if !ok {
-				bad(label, ProblemBadYesNo, v)
-			}
-			a.Online = on
-		}
+		a.Online = yesNoCell(cell, acOnline, bad)
 		a.Notes, _ = cell(acNotes)
 		v, label = cell(acAttendees)
 		for _, n := range splitNames(v) {
