@@ -9,6 +9,7 @@ pkgs=(
   xvfb imagemagick                              # start-up test: a real window and its screenshot
   gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64     # the Windows build
   python3                                       # the independent placement verifier (tools/placement-ref)
+  $( { { command -v initdb || compgen -G '/usr/lib/postgresql/*/bin/initdb' || [ -x /usr/local/bin/initdb ]; } && id -u postgres; } >/dev/null 2>&1 || echo postgresql )  # throw-away servers for tests (internal/pgtest), unless initdb and user postgres are already there
 )
 missing=()
 for p in "${pkgs[@]}"; do
