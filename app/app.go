@@ -62,6 +62,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return runBench(ctx, cmdArgs, stdout, stderr)
 	case "placement":
 		return runPlacement(ctx, dir, cmdArgs, stdout, stderr)
+	case "replica":
+		return runReplica(ctx, dir, cmdArgs, stdout, stderr)
 	case "help", "-h", "--help":
 		fs.Usage()
 		return 0

@@ -182,6 +182,9 @@ type EnrolRequest struct {
 	Code       string `json:"code"`
 	PublicKey  string `json:"public_key"` // base64 (standard) of the 32-byte ed25519 public key
 	DeviceName string `json:"device_name"`
+	// DeviceID is the id the device already uses as the origin of its
+	// changes (a lower-case UUID); the server makes one up if it is empty.
+	DeviceID string `json:"device_id,omitempty"`
 }
 
 // EnrolResponse is the answer to a successful enrolment.
@@ -189,6 +192,11 @@ type EnrolResponse struct {
 	DeviceID string `json:"device_id"`
 	SchoolID string `json:"school_id"`
 	Role     string `json:"role"`
+	// SchoolHLC and SchoolOrigin are the version of the school's entry in
+	// the synced list of schools (enrolment only): the device's own school
+	// row overwrites that version, which is an edit, not a conflict.
+	SchoolHLC    uint64 `json:"school_hlc,omitempty"`
+	SchoolOrigin string `json:"school_origin,omitempty"`
 }
 
 func (s *Server) enrol(w http.ResponseWriter, r *http.Request) {
@@ -217,7 +225,11 @@ func (s *Server) enrol(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "bad_request", "code is missing")
 		return
 	}
-	dev, err := s.db.Enrol(r.Context(), req.Code, ed25519.PublicKey(pub), name, s.now())
+	if req.DeviceID != "" && !uuidRE.MatchString(req.DeviceID) {
+		writeError(w, http.StatusBadRequest, "bad_device_id", "device_id must be a lower-case UUID")
+		return
+	}
+	dev, err := s.db.Enrol(r.Context(), req.Code, ed25519.PublicKey(pub), name, req.DeviceID, s.now())
 	var apiErr *APIError
 	if errors.As(err, &apiErr) {
 		slog.Warn("enrolment refused", "reason", apiErr.Code, "remote", r.RemoteAddr)
@@ -229,7 +241,9 @@ func (s *Server) enrol(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	slog.Info("device enrolled", "device", dev.ID, "school", dev.SchoolID, "role", dev.Role, "name", name)
-	writeJSON(w, http.StatusOK, EnrolResponse{DeviceID: dev.ID, SchoolID: dev.SchoolID, Role: dev.Role})
+	res := EnrolResponse{DeviceID: dev.ID, SchoolID: dev.SchoolID, Role: dev.Role}
+	res.SchoolHLC, res.SchoolOrigin = s.db.rowVersion(r.Context(), "schools", dev.SchoolID)
+	writeJSON(w, http.StatusOK, res)
 }
 
 func (s *Server) whoami(w http.ResponseWriter, r *http.Request) {

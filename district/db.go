@@ -14,10 +14,13 @@ import (
 	"net/url"
 	"path"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"qiao/store"
 
 	_ "modernc.org/sqlite" // pure-Go SQLite driver
 )
@@ -46,7 +49,8 @@ func ValidRole(r string) bool {
 
 // DB is the district server's database.
 type DB struct {
-	sql *sql.DB
+	sql   *sql.DB
+	clock *store.Clock // stamps the rows the district writes itself
 }
 
 // OpenDB opens (creating and migrating if needed) DIR/district.db in WAL
@@ -68,7 +72,12 @@ func OpenDB(ctx context.Context, dir string) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
-	return &DB{sql: db}, nil
+	var top int64
+	if err := db.QueryRowContext(ctx, `SELECT coalesce(max(hlc), 0) FROM sync_rows`).Scan(&top); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return &DB{sql: db, clock: store.NewClock(store.HLC(top))}, nil
 }
 
 // Close closes the database.
@@ -124,6 +133,8 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	return tx.Commit()
 }
 
+var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+
 // newID returns a random UUIDv7 (time-ordered) as text.
 func newID() string {
 	var b [16]byte
@@ -155,7 +166,12 @@ func (d *DB) AddSchool(ctx context.Context, name, code string) (string, error) {
 		c = code
 	}
 	id := newID()
-	_, err := d.sql.ExecContext(ctx, `INSERT INTO schools(id, name, code, created_at) VALUES (?,?,?,?)`,
+	tx, err := d.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return "", err
+	}
+	defer tx.Rollback()
+	_, err = tx.ExecContext(ctx, `INSERT INTO schools(id, name, code, created_at) VALUES (?,?,?,?)`,
 		id, name, c, time.Now().Unix())
 	if err != nil {
 		if strings.Contains(err.Error(), "UNIQUE") {
@@ -163,7 +179,11 @@ func (d *DB) AddSchool(ctx context.Context, name, code string) (string, error) {
 		}
 		return "", fmt.Errorf("district: add school: %w", err)
 	}
-	return id, nil
+	// The school's entry in the synced list of schools, read by every device.
+	if err := d.putDistrictRow(ctx, tx, "schools", id, id, map[string]any{"name": name, "code": code}); err != nil {
+		return "", fmt.Errorf("district: add school: %w", err)
+	}
+	return id, tx.Commit()
 }
 
 // Schools lists the schools by name.
@@ -252,11 +272,13 @@ var (
 	ErrCodeUsed    = &APIError{Status: 403, Code: "code_used", Message: "this enrolment code has already been used; ask the district for a new one"}
 	ErrCodeExpired = &APIError{Status: 403, Code: "code_expired", Message: "this enrolment code has expired; ask the district for a new one"}
 	ErrKeyInUse    = &APIError{Status: 409, Code: "key_in_use", Message: "this public key is already enrolled; generate a new key pair"}
+	ErrIDInUse     = &APIError{Status: 409, Code: "device_id_in_use", Message: "another device is enrolled with this device id (a copied installation?); give this one a new id"}
 )
 
 // Enrol spends code to enrol a device with public key pub. It succeeds
 // once per code; the whole check-and-spend is one transaction.
-func (d *DB) Enrol(ctx context.Context, code string, pub ed25519.PublicKey, name string, now time.Time) (Device, error) {
+// id is the device's own id, or "" for the server to make one up.
+func (d *DB) Enrol(ctx context.Context, code string, pub ed25519.PublicKey, name, id string, now time.Time) (Device, error) {
 	tx, err := d.sql.BeginTx(ctx, nil)
 	if err != nil {
 		return Device{}, err
@@ -285,7 +307,14 @@ func (d *DB) Enrol(ctx context.Context, code string, pub ed25519.PublicKey, name
 	if n > 0 {
 		return Device{}, ErrKeyInUse
 	}
-	dev.ID, dev.Name, dev.PublicKey, dev.Enrolled = newID(), name, pub, now
+	if id == "" {
+		id = newID()
+	} else if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM devices WHERE id = ?`, id).Scan(&n); err != nil {
+		return Device{}, err
+	} else if n > 0 {
+		return Device{}, ErrIDInUse
+	}
+	dev.ID, dev.Name, dev.PublicKey, dev.Enrolled = id, name, pub, now
 	if _, err := tx.ExecContext(ctx, `INSERT INTO devices(id, school_id, role, name, public_key, enrolled_at) VALUES (?,?,?,?,?,?)`,
 		dev.ID, dev.SchoolID, dev.Role, name, []byte(pub), now.Unix()); err != nil {
 		return Device{}, fmt.Errorf("district: enrol: %w", err)

@@ -2,8 +2,9 @@
 // district runs so that its schools' Qiao installations can enrol, sync
 // and find each other.
 //
-// A Server owns a data directory with its SQLite database (district.db)
-// and an HTTP handler. Today it serves enrolment (POST /v1/enrol) and
+// A Server owns a data directory with its SQLite database (district.db),
+// its TLS certificate (tls/, see tls.go) and an HTTP handler, served over
+// HTTPS. Today it serves enrolment (POST /v1/enrol) and
 // signed requests from enrolled devices (see auth.go and
 // docs/sync-protocol.md); sync, signalling and a PostgreSQL back end will
 // be added as further handlers and fields. The package is pure Go and must
@@ -12,6 +13,7 @@ package district
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -23,7 +25,8 @@ import (
 )
 
 // DefaultListen is the address served when Config.Listen is empty: the
-// loopback interface only, since the server does not yet speak TLS.
+// loopback interface only, so that a server is reachable from the network
+// only when its administrator chooses an address (e.g. 0.0.0.0:8443).
 const DefaultListen = "127.0.0.1:8443"
 
 // ShutdownTimeout bounds how long Serve waits for requests in flight once
@@ -34,6 +37,14 @@ const ShutdownTimeout = 10 * time.Second
 type Config struct {
 	DataDir string // directory for the server's state; created if missing
 	Listen  string // TCP address for Listen; DefaultListen if empty
+
+	// The server serves HTTPS with the self-signed certificate in
+	// DataDir/tls (created if missing) unless CertFile and KeyFile, given
+	// together, name the administrator's PEM certificate and key.
+	CertFile string
+	KeyFile  string
+	// Insecure serves plain HTTP without TLS: for tests on loopback only.
+	Insecure bool
 }
 
 // Server is a district server.
@@ -44,6 +55,7 @@ type Server struct {
 	now       func() time.Time
 	lastPrune atomic.Int64 // unix seconds of the last nonce pruning
 	ready     atomic.Bool
+	cert      *tls.Certificate // served by Serve; nil with Config.Insecure
 }
 
 // New returns a server for cfg, creating its data directory and database
@@ -58,11 +70,16 @@ func New(cfg Config) (*Server, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("district: data directory: %w", err)
 	}
+	cert, err := serverCert(cfg)
+	if err != nil {
+		return nil, err
+	}
 	db, err := OpenDB(context.Background(), cfg.DataDir)
 	if err != nil {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, mux: http.NewServeMux(), db: db, now: time.Now}
+	s.cert = cert
 	s.routes()
 	s.ready.Store(true)
 	return s, nil
@@ -76,6 +93,9 @@ func (s *Server) routes() {
 	// Every other /v1 endpoint needs a signed request.
 	api := http.NewServeMux()
 	api.HandleFunc("GET /v1/whoami", s.whoami)
+	api.HandleFunc("POST /v1/push", s.push)
+	api.HandleFunc("GET /v1/pull", s.pull)
+	api.HandleFunc("GET /v1/sync/state", s.syncState)
 	s.mux.Handle("/v1/", s.authenticate(api))
 }
 
@@ -135,10 +155,14 @@ func (s *Server) httpServer() *http.Server {
 	}
 }
 
-// Serve serves HTTP on ln, which it closes, until ctx is done, then shuts
-// down gracefully; it returns nil on a clean stop. It may be called once.
+// Serve serves HTTPS (plain HTTP with Config.Insecure) on ln, which it
+// closes, until ctx is done, then shuts down gracefully; it returns nil on
+// a clean stop. It may be called once.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	hs := s.httpServer()
+	if s.cert != nil {
+		ln = tls.NewListener(ln, s.tlsConfig())
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 

@@ -19,7 +19,7 @@ import (
 // newServer returns a server on a fresh data directory.
 func newServer(t *testing.T) *Server {
 	t.Helper()
-	s, err := New(Config{DataDir: filepath.Join(t.TempDir(), "data")})
+	s, err := New(Config{DataDir: filepath.Join(t.TempDir(), "data"), Insecure: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -153,3 +153,23 @@ func (sv *Service) UseSample(ctx context.Context) (School, error) {
 	}
 	return s, sv.SaveUser(ctx, SampleUser)
 }
+
+// Adopt makes districtID this installation's school id, moving the rows
+// of the current school (current, "" if none) to it. Enrolment calls it:
+// the district names the school.
+func Adopt(tx *store.Tx, current, districtID string) error {
+	if current != "" && current != districtID {
+		if err := tx.Rekey(current, districtID); err != nil {
+			return err
+		}
+	}
+	return tx.SetSetting(keySchool, districtID)
+}
+
+// SetRole changes the user's role only.
+func (sv *Service) SetRole(ctx context.Context, r Role) error {
+	if !r.Valid() {
+		return fmt.Errorf("%w: %q", ErrRole, r)
+	}
+	return sv.st.SetSetting(ctx, keyUserRole, string(r))
+}

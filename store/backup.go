@@ -153,6 +153,11 @@ func Restore(ctx context.Context, dir, src string) (kept string, err error) {
 		if _, err := db.ExecContext(ctx, `UPDATE meta SET value=? WHERE key='device_id'`, device); err != nil {
 			return kept, fmt.Errorf("store: keep device id after restore: %w", err)
 		}
+		// The next pull starts from the beginning, so rows this device
+		// wrote after the backup was taken come back from the district.
+		if _, err := db.ExecContext(ctx, `DELETE FROM meta WHERE key=?`, CheckpointPull); err != nil {
+			return kept, fmt.Errorf("store: reset sync checkpoint after restore: %w", err)
+		}
 	}
 	return kept, nil
 }

@@ -82,6 +82,10 @@ func (tx *Tx) Put(table, schoolID, id string, f Fields) (Record, error) {
 	if id == "" {
 		id = NewID()
 	}
+	base, baseOrigin, _, err := tx.version(table, id)
+	if err != nil {
+		return Record{}, fmt.Errorf("store: put %s: %w", table, err)
+	}
 	rec := Record{ID: id, SchoolID: schoolID, HLC: tx.s.Clock.Now(), Origin: tx.s.Device}
 	all := append(append([]string{}, syncedMeta...), names...)
 	args := []any{rec.ID, rec.SchoolID, int64(rec.HLC), rec.Origin, 0}
@@ -97,7 +101,7 @@ func (tx *Tx) Put(table, schoolID, id string, f Fields) (Record, error) {
 	if _, err := tx.exec(q, args...); err != nil {
 		return Record{}, fmt.Errorf("store: put %s: %w", table, err)
 	}
-	return rec, tx.logChange(table, rec.ID)
+	return rec, tx.logChange(table, rec.ID, base, baseOrigin)
 }
 
 // ErrNotFound means no row has the given id.
@@ -108,6 +112,10 @@ func (tx *Tx) Delete(table, id string) error {
 	if _, err := tx.s.columns(table); err != nil {
 		return err
 	}
+	base, baseOrigin, _, err := tx.version(table, id)
+	if err != nil {
+		return fmt.Errorf("store: delete from %s: %w", table, err)
+	}
 	res, err := tx.ExecContext(tx.ctx, fmt.Sprintf(`UPDATE %s SET deleted=1, hlc=?, origin=? WHERE id=?`, table),
 		int64(tx.s.Clock.Now()), tx.s.Device, id)
 	if err != nil {
@@ -116,22 +124,27 @@ func (tx *Tx) Delete(table, id string) error {
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("%w: %s %s", ErrNotFound, table, id)
 	}
-	return tx.logChange(table, id)
+	return tx.logChange(table, id, base, baseOrigin)
 }
 
-// logChange appends the row's state after a write to the change log.
-func (tx *Tx) logChange(table, id string) error {
+// logChange appends the row's state after a write to the change log,
+// with the version it overwrote (zero for a new row).
+func (tx *Tx) logChange(table, id string, base HLC, baseOrigin string) error {
+	if _, err := tx.exec(tx.logQuery(table)+` WHERE id=?`, table, int64(base), baseOrigin, id); err != nil {
+		return fmt.Errorf("store: change log for %s: %w", table, err)
+	}
+	return nil
+}
+
+// logQuery is the statement that copies rows of table into the change log.
+func (tx *Tx) logQuery(table string) string {
 	cols := tx.s.synced[table]
 	pairs := make([]string, 0, 2*len(cols))
 	for _, c := range cols {
 		pairs = append(pairs, "'"+c+"'", c)
 	}
-	q := fmt.Sprintf(`INSERT INTO changes (tbl,row_id,school_id,hlc,origin,deleted,data)
-		SELECT ?, id, school_id, hlc, origin, deleted, json_object(%s) FROM %s WHERE id=?`, strings.Join(pairs, ","), table)
-	if _, err := tx.exec(q, table, id); err != nil {
-		return fmt.Errorf("store: change log for %s: %w", table, err)
-	}
-	return nil
+	return fmt.Sprintf(`INSERT INTO changes (tbl,row_id,school_id,hlc,origin,deleted,data,base_hlc,base_origin)
+		SELECT ?, id, school_id, hlc, origin, deleted, json_object(%s), ?, ? FROM %s`, strings.Join(pairs, ","), table)
 }
 
 // exec runs one of the store's own statements through a prepared

@@ -2,7 +2,8 @@
 //
 // Usage:
 //
-//	qiao-district serve [--data DIR] [--listen HOST:PORT]
+//	qiao-district serve [--data DIR] [--listen HOST:PORT] [--cert FILE --key FILE | --insecure-http]
+//	qiao-district tls fingerprint --data DIR
 //	qiao-district school add --data DIR --name NAME [--code CODE]
 //	qiao-district school list --data DIR
 //	qiao-district code issue --data DIR --school ID --role ROLE [--valid 72h]
@@ -11,8 +12,10 @@
 //	qiao-district version
 //
 // serve listens, prints one line "listening on ADDR" to standard output
-// with the real address (so --listen 127.0.0.1:0 picks a free port), logs
-// to standard error, and stops cleanly on SIGINT or SIGTERM.
+// with the real address (so --listen 127.0.0.1:0 picks a free port) and,
+// when serving HTTPS (the default), a second line "fingerprint SHA256 …"
+// with the fingerprint of its certificate, which clients pin; it logs to
+// standard error and stops cleanly on SIGINT or SIGTERM.
 package main
 
 import (
@@ -44,7 +47,8 @@ const (
 )
 
 const usage = `Usage:
-  qiao-district serve [--data DIR] [--listen HOST:PORT]
+  qiao-district serve [--data DIR] [--listen HOST:PORT] [--cert FILE --key FILE | --insecure-http]
+  qiao-district tls fingerprint --data DIR
   qiao-district school add --data DIR --name NAME [--code CODE]
   qiao-district school list --data DIR
   qiao-district code issue --data DIR --school ID --role ROLE [--valid 72h]
@@ -54,6 +58,10 @@ const usage = `Usage:
 
 Commands:
   serve          run the district server until SIGINT or SIGTERM
+  tls fingerprint
+                 print the SHA-256 fingerprint of the server's self-signed
+                 certificate in DIR/tls (creating it if missing), for users
+                 to compare with what their app shows when it enrols
   school add     create a school; prints its id
   school list    list the schools
   code issue     issue a one-time enrolment code for a device of a school;
@@ -69,7 +77,14 @@ The admin commands work on the database in DIR while the server runs.
 Options for serve:
   --data DIR          data directory, created if missing (default %[1]s)
   --listen HOST:PORT  address to listen on (default %[2]s, loopback only;
-                      port 0 picks a free port)
+                      port 0 picks a free port; 0.0.0.0:8443 serves the network)
+  --cert FILE         serve this PEM certificate (chain) instead of the
+                      self-signed one in DIR/tls; needs --key
+  --key FILE          the PEM private key of --cert
+  --insecure-http     serve plain HTTP without TLS: for tests on loopback only
+
+serve prints "listening on ADDR" and, over HTTPS, "fingerprint SHA256 FP",
+the certificate's fingerprint, which the apps pin.
 `
 
 func main() {
@@ -87,6 +102,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "serve":
 		return serve(ctx, args[1:], stdout, stderr)
+	case "tls":
+		return tlsCmd(args[1:], stdout, stderr)
 	case "school":
 		return school(ctx, args[1:], stdout, stderr)
 	case "code":
@@ -113,6 +130,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(io.Discard)
 	dataDir := fs.String("data", defaultDataDir, "data directory")
 	listen := fs.String("listen", district.DefaultListen, "listen address")
+	certFile := fs.String("cert", "", "PEM certificate file")
+	keyFile := fs.String("key", "", "PEM private key file")
+	insecure := fs.Bool("insecure-http", false, "serve plain HTTP")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			printUsage(stdout)
@@ -129,11 +149,21 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *listen == "" {
 		return usageError(stderr, "serve: --listen must not be empty")
 	}
+	if (*certFile == "") != (*keyFile == "") {
+		return usageError(stderr, "serve: --cert and --key must be given together")
+	}
+	if *insecure && *certFile != "" {
+		return usageError(stderr, "serve: --insecure-http and --cert exclude each other")
+	}
 
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	slog.SetDefault(log)
 
-	s, err := district.New(district.Config{DataDir: *dataDir, Listen: *listen})
+	if *insecure {
+		fmt.Fprintln(stderr, "qiao-district: warning: --insecure-http: serving plain HTTP without TLS; use it only for tests on loopback")
+	}
+	s, err := district.New(district.Config{DataDir: *dataDir, Listen: *listen,
+		CertFile: *certFile, KeyFile: *keyFile, Insecure: *insecure})
 	if err != nil {
 		fmt.Fprintf(stderr, "qiao-district: %v\n", err)
 		return exitError
@@ -144,14 +174,42 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "qiao-district: %v\n", err)
 		return exitError
 	}
-	log.Info("starting", "version", Version, "data", *dataDir, "addr", ln.Addr().String())
+	fp := s.Fingerprint()
+	log.Info("starting", "version", Version, "data", *dataDir, "addr", ln.Addr().String(), "tls", fp != "")
 	fmt.Fprintf(stdout, "listening on %s\n", ln.Addr())
+	if fp != "" {
+		fmt.Fprintf(stdout, "fingerprint SHA256 %s\n", fp)
+	}
 
 	if err := s.Serve(ctx, ln); err != nil {
 		log.Error("stopped", "err", err)
 		return exitError
 	}
 	log.Info("stopped")
+	return exitOK
+}
+
+// tlsCmd runs "tls fingerprint".
+func tlsCmd(args []string, stdout, stderr io.Writer) int {
+	if _, ok := subcommand(args, stderr, "tls", "fingerprint"); !ok {
+		return exitUsage
+	}
+	data, rc, ok := adminFlags("tls fingerprint", args[1:], stdout, stderr, nil)
+	if !ok {
+		return rc
+	}
+	// Like the other admin commands, refuse a mistyped --data rather than
+	// print the fingerprint of a new certificate no server uses.
+	if err := existingDir(data); err != nil {
+		fmt.Fprintf(stderr, "qiao-district: %v\n", err)
+		return exitError
+	}
+	cert, err := district.LoadOrCreateCert(data)
+	if err != nil {
+		fmt.Fprintf(stderr, "qiao-district: %v\n", err)
+		return exitError
+	}
+	fmt.Fprintln(stdout, district.Fingerprint(cert.Certificate[0]))
 	return exitOK
 }
 

@@ -1,0 +1,343 @@
+package district
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"qiao/store"
+	"qiao/syncproto"
+)
+
+// scopeOf is the partition a row is read in: "" (every school) for
+// district-wide rows and the list of schools, else the row's school.
+func scopeOf(table, school string) string {
+	if school == "" || table == "schools" {
+		return ""
+	}
+	return school
+}
+
+// ErrPartition refuses a change outside the device's partition.
+func errPartition(i int, c syncproto.Change, why string) *APIError {
+	return &APIError{Status: 403, Code: "partition", Message: fmt.Sprintf(
+		"change %d (%s %s): %s; the whole batch was refused", i+1, c.Table, c.ID, why)}
+}
+
+// maxAhead is how far in the future a change's clock stamp may be. A
+// device's requests are within MaxClockSkew of the server's clock, so its
+// stamps are too, unless its clock was wrong when it wrote them.
+const maxAhead = time.Hour
+
+// writable checks that dev may write change c (the i-th of its batch).
+func writable(dev Device, i int, c syncproto.Change, now time.Time) *APIError {
+	switch {
+	case store.HLC(c.HLC).Wall().After(now.Add(maxAhead)):
+		return errPartition(i, c, "its clock stamp "+store.HLC(c.HLC).String()+" is in the future; fix the device's clock")
+	case c.SchoolID == "" && dev.Role != RoleDistrictAdmin:
+		return errPartition(i, c, "only a district administrator's device may write district-wide rows")
+	case c.SchoolID != "" && c.SchoolID != dev.SchoolID:
+		return errPartition(i, c, "the row belongs to school "+c.SchoolID+", not to this device's school")
+	case c.Table == "schools" && c.ID != c.SchoolID:
+		return errPartition(i, c, "a school's row must be in its own partition")
+	case c.Origin != dev.ID:
+		return errPartition(i, c, "the change was not made by this device (origin "+c.Origin+")")
+	}
+	return nil
+}
+
+// current is the header of a row's current version on the server.
+type current struct {
+	school  string
+	hlc     uint64
+	origin  string
+	deleted bool
+	data    string
+}
+
+// ApplyPush applies a device's batch in one transaction: all of it, or
+// none of it if any change is outside the device's partition.
+func (d *DB) ApplyPush(ctx context.Context, dev Device, cs []syncproto.Change, now time.Time) (syncproto.PushResult, error) {
+	var res syncproto.PushResult
+	for i, c := range cs {
+		if e := writable(dev, i, c, now); e != nil {
+			return res, e
+		}
+	}
+	tx, err := d.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return res, err
+	}
+	defer tx.Rollback()
+	seq, err := lockCounter(ctx, tx)
+	if err != nil {
+		return res, err
+	}
+	through := int64(0)
+	for i, c := range cs {
+		d.clock.Observe(store.HLC(c.HLC))
+		through = max(through, c.Seq)
+		fresh, err := markSeen(ctx, tx, c)
+		if err != nil {
+			return res, err
+		}
+		cur, exists, err := readCurrent(ctx, tx, c.Table, c.ID)
+		if err != nil {
+			return res, err
+		}
+		if exists && cur.school != c.SchoolID {
+			return res, errPartition(i, c, "a row with this id already belongs to another partition")
+		}
+		if !fresh {
+			res.Stale++
+			continue
+		}
+		if exists && !store.Wins(store.HLC(c.HLC), c.Origin, store.HLC(cur.hlc), cur.origin) {
+			res.Stale++
+			if c.Origin != cur.origin && c.Table != syncproto.ConflictsTable {
+				seq++
+				if err := d.recordConflict(ctx, tx, c.Table, c.ID, c.SchoolID, cur.hlc, cur.origin, loser{c.HLC, c.Origin, c.Deleted, string(c.Data)}, seq); err != nil {
+					return res, err
+				}
+				res.Conflicts++
+			}
+			continue
+		}
+		seq++
+		if err := putRow(ctx, tx, c, seq); err != nil {
+			return res, err
+		}
+		res.Applied++
+		concurrent := exists && cur.origin != c.Origin && (c.BaseHLC != cur.hlc || c.BaseOrigin != cur.origin)
+		if concurrent && c.Table != syncproto.ConflictsTable {
+			seq++
+			if err := d.recordConflict(ctx, tx, c.Table, c.ID, c.SchoolID, c.HLC, c.Origin, loser{cur.hlc, cur.origin, cur.deleted, cur.data}, seq); err != nil {
+				return res, err
+			}
+			res.Conflicts++
+		}
+	}
+	if err := setCounter(ctx, tx, seq); err != nil {
+		return res, err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO sync_devices(device_id, pushed_through, last_push) VALUES (?,?,?)
+		ON CONFLICT(device_id) DO UPDATE SET pushed_through = CASE WHEN excluded.pushed_through > sync_devices.pushed_through
+		THEN excluded.pushed_through ELSE sync_devices.pushed_through END, last_push = excluded.last_push`,
+		dev.ID, through, now.Unix()); err != nil {
+		return res, err
+	}
+	if err := tx.QueryRowContext(ctx, `SELECT pushed_through FROM sync_devices WHERE device_id = ?`, dev.ID).Scan(&res.Through); err != nil {
+		return res, err
+	}
+	return res, tx.Commit()
+}
+
+// lockCounter takes the sequence counter for the transaction: writers
+// queue here, so their sequence numbers commit in order.
+func lockCounter(ctx context.Context, tx *sql.Tx) (int64, error) {
+	var seq int64
+	err := tx.QueryRowContext(ctx, `UPDATE sync_counter SET seq = seq WHERE id = 1 RETURNING seq`).Scan(&seq)
+	return seq, err
+}
+
+func setCounter(ctx context.Context, tx *sql.Tx, seq int64) error {
+	_, err := tx.ExecContext(ctx, `UPDATE sync_counter SET seq = ? WHERE id = 1`, seq)
+	return err
+}
+
+// markSeen records that the server received this version; it reports
+// false if it had received it before.
+func markSeen(ctx context.Context, tx *sql.Tx, c syncproto.Change) (bool, error) {
+	r, err := tx.ExecContext(ctx, `INSERT INTO sync_seen(tbl, id, hlc, origin) VALUES (?,?,?,?) ON CONFLICT DO NOTHING`,
+		c.Table, c.ID, int64(c.HLC), c.Origin)
+	if err != nil {
+		return false, err
+	}
+	n, err := r.RowsAffected()
+	return n == 1, err
+}
+
+func readCurrent(ctx context.Context, tx *sql.Tx, table, id string) (current, bool, error) {
+	var c current
+	var h int64
+	err := tx.QueryRowContext(ctx, `SELECT school_id, hlc, origin, deleted, data FROM sync_rows WHERE tbl = ? AND id = ?`, table, id).
+		Scan(&c.school, &h, &c.origin, &c.deleted, &c.data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, false, nil
+	}
+	c.hlc = uint64(h)
+	return c, err == nil, err
+}
+
+// putRow makes c the current version of its row, with sequence number seq.
+func putRow(ctx context.Context, tx *sql.Tx, c syncproto.Change, seq int64) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO sync_rows(tbl, id, school_id, scope, hlc, origin, deleted, base_hlc, base_origin, data, seq)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?)
+		ON CONFLICT(tbl, id) DO UPDATE SET school_id = excluded.school_id, scope = excluded.scope, hlc = excluded.hlc,
+		origin = excluded.origin, deleted = excluded.deleted, base_hlc = excluded.base_hlc, base_origin = excluded.base_origin,
+		data = excluded.data, seq = excluded.seq`,
+		c.Table, c.ID, c.SchoolID, scopeOf(c.Table, c.SchoolID), int64(c.HLC), c.Origin, c.Deleted,
+		int64(c.BaseHLC), c.BaseOrigin, string(c.Data), seq)
+	if err != nil {
+		return fmt.Errorf("district: store %s %s: %w", c.Table, c.ID, err)
+	}
+	return nil
+}
+
+// loser is the version of a row that lost a conflict.
+type loser struct {
+	hlc     uint64
+	origin  string
+	deleted bool
+	data    string
+}
+
+// recordConflict keeps the losing version of a row as a row of the
+// conflicts table, in the row's partition, so it reaches the school.
+func (d *DB) recordConflict(ctx context.Context, tx *sql.Tx, table, id, school string, winHLC uint64, winOrigin string, l loser, seq int64) error {
+	rec := syncproto.Change{Table: syncproto.ConflictsTable, ID: newID(), SchoolID: school,
+		HLC: uint64(d.clock.Now()), Origin: syncproto.DistrictOrigin}
+	data, err := json.Marshal(map[string]any{
+		"id": rec.ID, "school_id": school, "hlc": rec.HLC, "origin": rec.Origin, "deleted": 0,
+		"tbl": table, "row_id": id, "winner_hlc": winHLC, "winner_origin": winOrigin,
+		"loser_hlc": l.hlc, "loser_origin": l.origin, "loser_deleted": l.deleted, "loser_data": l.data, "resolved": 0,
+	})
+	if err != nil {
+		return err
+	}
+	rec.Data = data
+	return putRow(ctx, tx, rec, seq)
+}
+
+// putDistrictRow writes a row the district itself owns (a school's entry
+// in the list of schools) as a new version with its own sequence number.
+func (d *DB) putDistrictRow(ctx context.Context, tx *sql.Tx, table, id, school string, fields map[string]any) error {
+	seq, err := lockCounter(ctx, tx)
+	if err != nil {
+		return err
+	}
+	c := syncproto.Change{Table: table, ID: id, SchoolID: school, HLC: uint64(d.clock.Now()), Origin: syncproto.DistrictOrigin}
+	cur, exists, err := readCurrent(ctx, tx, table, id)
+	if err != nil {
+		return err
+	}
+	row := map[string]any{}
+	if exists {
+		if err := json.Unmarshal([]byte(cur.data), &row); err != nil {
+			return err
+		}
+		c.BaseHLC, c.BaseOrigin = cur.hlc, cur.origin
+	}
+	for k, v := range fields {
+		row[k] = v
+	}
+	row["id"], row["school_id"], row["hlc"], row["origin"], row["deleted"] = id, school, c.HLC, c.Origin, 0
+	if c.Data, err = json.Marshal(row); err != nil {
+		return err
+	}
+	if _, err := markSeen(ctx, tx, c); err != nil {
+		return err
+	}
+	if err := putRow(ctx, tx, c, seq+1); err != nil {
+		return err
+	}
+	return setCounter(ctx, tx, seq+1)
+}
+
+// Pull returns the next page of rows dev may read with sequence numbers
+// after the cursor, oldest first. Except on a first pull (after 0), rows
+// whose current version the device wrote itself are left out: it has them.
+func (d *DB) Pull(ctx context.Context, dev Device, after int64, limit int, now time.Time) (syncproto.Page, error) {
+	page := syncproto.Page{Changes: []syncproto.Change{}}
+	tx, err := d.sql.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return page, err
+	}
+	defer tx.Rollback()
+	var top int64
+	if err := tx.QueryRowContext(ctx, `SELECT seq FROM sync_counter WHERE id = 1`).Scan(&top); err != nil {
+		return page, err
+	}
+	own := ""
+	if after > 0 {
+		own = dev.ID
+	}
+	cutoff, full := int64(0), false
+	for _, scope := range []string{dev.SchoolID, ""} {
+		rows, err := scopeRows(ctx, tx, scope, after, own, limit)
+		if err != nil {
+			return page, err
+		}
+		if len(rows) == limit && (!full || rows[len(rows)-1].Seq < cutoff) {
+			cutoff, full = rows[len(rows)-1].Seq, true
+		}
+		page.Changes = append(page.Changes, rows...)
+	}
+	sort.Slice(page.Changes, func(i, j int) bool { return page.Changes[i].Seq < page.Changes[j].Seq })
+	if full {
+		n := sort.Search(len(page.Changes), func(i int) bool { return page.Changes[i].Seq > cutoff })
+		page.Changes = page.Changes[:n]
+	}
+	if len(page.Changes) > limit {
+		page.Changes, full = page.Changes[:limit], true
+	}
+	page.More = full
+	if full {
+		page.Next = page.Changes[len(page.Changes)-1].Seq
+	} else {
+		page.Next = max(after, top)
+	}
+	if err := tx.Rollback(); err != nil && !errors.Is(err, sql.ErrTxDone) {
+		return page, err
+	}
+	_, err = d.sql.ExecContext(ctx, `INSERT INTO sync_devices(device_id, pulled_through, last_pull) VALUES (?,?,?)
+		ON CONFLICT(device_id) DO UPDATE SET pulled_through = excluded.pulled_through, last_pull = excluded.last_pull`,
+		dev.ID, after, now.Unix())
+	return page, err
+}
+
+func scopeRows(ctx context.Context, tx *sql.Tx, scope string, after int64, own string, limit int) ([]syncproto.Change, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT seq, tbl, id, school_id, hlc, origin, deleted, base_hlc, base_origin, data
+		FROM sync_rows WHERE scope = ? AND seq > ? AND origin <> ? ORDER BY seq LIMIT ?`, scope, after, own, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []syncproto.Change
+	for rows.Next() {
+		var c syncproto.Change
+		var h, b int64
+		var data string
+		if err := rows.Scan(&c.Seq, &c.Table, &c.ID, &c.SchoolID, &h, &c.Origin, &c.Deleted, &b, &c.BaseOrigin, &data); err != nil {
+			return nil, err
+		}
+		c.HLC, c.BaseHLC, c.Data = uint64(h), uint64(b), json.RawMessage(data)
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// SyncState returns the server's checkpoints for dev.
+func (d *DB) SyncState(ctx context.Context, dev Device) (syncproto.State, error) {
+	var st syncproto.State
+	err := d.sql.QueryRowContext(ctx, `SELECT c.seq, coalesce((SELECT pushed_through FROM sync_devices WHERE device_id = ?), 0)
+		FROM sync_counter c WHERE c.id = 1`, dev.ID).Scan(&st.ServerSeq, &st.PushedThrough)
+	return st, err
+}
+
+// LogSyncError records a refused batch or other sync error for the status page.
+func (d *DB) LogSyncError(ctx context.Context, device, code, msg string, now time.Time) {
+	d.sql.ExecContext(ctx, `INSERT INTO sync_errors(at, device_id, code, message) VALUES (?,?,?,?)`, now.Unix(), device, code, msg)
+}
+
+// rowVersion returns the current version of a row (zero if absent).
+func (d *DB) rowVersion(ctx context.Context, table, id string) (uint64, string) {
+	var h int64
+	var origin string
+	d.sql.QueryRowContext(ctx, `SELECT hlc, origin FROM sync_rows WHERE tbl = ? AND id = ?`, table, id).Scan(&h, &origin)
+	return uint64(h), origin
+}

@@ -1,0 +1,222 @@
+package replica
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"qiao/district"
+	"qiao/store"
+	"qiao/syncproto"
+)
+
+// Report says what one sync did.
+type Report struct {
+	Pulled    int   // rows received
+	Applied   int   // received rows that changed this store
+	Pushed    int   // changes sent
+	Conflicts int   // conflicts the server recorded for what was sent
+	Skipped   int   // received rows of tables this version does not have
+	BytesUp   int64 // compressed bytes sent in batches
+	BytesDown int64 // compressed bytes received in batches
+	Took      time.Duration
+}
+
+// Batch sizes adapt to the link: a batch should take about batchTarget.
+const (
+	minBatch    = 20
+	firstBatch  = 500
+	maxBatch    = 2000
+	batchTarget = 8 * time.Second
+)
+
+// batcher sizes batches from how long the last one took.
+type batcher struct{ n int }
+
+func (b *batcher) size() int {
+	if b.n == 0 {
+		b.n = firstBatch
+	}
+	return b.n
+}
+
+func (b *batcher) took(d time.Duration) {
+	switch {
+	case d < batchTarget/4:
+		b.n = min(b.size()*2, maxBatch)
+	case d > batchTarget:
+		b.n = max(b.size()/2, minBatch)
+	}
+}
+
+func (b *batcher) failed() { b.n = max(b.size()/4, minBatch) }
+
+// Replica syncs one store with its district server.
+type Replica struct {
+	st   *store.Store
+	id   Identity
+	c    *client
+	push batcher
+	pull batcher
+}
+
+// Open returns the replica of an enrolled store; ErrNotEnrolled if it is not.
+func Open(ctx context.Context, st *store.Store) (*Replica, error) {
+	id, err := LoadIdentity(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	c, err := newClient(id)
+	if err != nil {
+		return nil, err
+	}
+	return &Replica{st: st, id: id, c: c}, nil
+}
+
+// Identity returns the enrolment this replica syncs as.
+func (r *Replica) Identity() Identity { return r.id }
+
+// Sync pulls everything new from the district, then pushes everything the
+// district has not acknowledged, then pulls what the push produced
+// (conflicts). Each batch commits with its checkpoint, so an interrupted
+// sync resumes where it stopped.
+func (r *Replica) Sync(ctx context.Context) (Report, error) {
+	start := time.Now()
+	var rep Report
+	err := r.pullAll(ctx, &rep)
+	if err == nil {
+		err = r.pushAll(ctx, &rep)
+	}
+	if err == nil && rep.Pushed > 0 {
+		err = r.pullAll(ctx, &rep)
+	}
+	rep.Took = time.Since(start)
+	r.record(ctx, start, err)
+	return rep, err
+}
+
+// record notes the outcome of a sync attempt for the status bar.
+func (r *Replica) record(ctx context.Context, at time.Time, syncErr error) {
+	err := r.st.Update(context.WithoutCancel(ctx), func(tx *store.Tx) error {
+		if err := tx.SetMeta(keyLastTry, strconv.FormatInt(at.Unix(), 10)); err != nil {
+			return err
+		}
+		if syncErr != nil {
+			return tx.SetMeta(keyLastError, syncErr.Error())
+		}
+		if err := tx.SetMeta(keyLastError, ""); err != nil {
+			return err
+		}
+		return tx.SetMeta(keyLastSync, strconv.FormatInt(time.Now().Unix(), 10))
+	})
+	if err != nil {
+		slog.Warn("replica: could not record the sync outcome", "err", err)
+	}
+}
+
+func (r *Replica) pullAll(ctx context.Context, rep *Report) error {
+	after, err := r.st.Checkpoint(ctx, store.CheckpointPull)
+	if err != nil {
+		return err
+	}
+	for {
+		page, n, err := r.pullPage(ctx, after)
+		if err != nil {
+			return err
+		}
+		rep.BytesDown += int64(n)
+		rep.Pulled += len(page.Changes)
+		err = r.st.Update(ctx, func(tx *store.Tx) error {
+			for _, c := range page.Changes {
+				if c.SchoolID != "" && c.SchoolID != r.id.SchoolID && c.Table != "schools" {
+					return fmt.Errorf("replica: the server sent a row of another school (%s %s); refusing the page", c.Table, c.ID)
+				}
+				ok, err := tx.ApplyRemote(c)
+				if errors.Is(err, store.ErrUnknownTable) {
+					rep.Skipped++
+					continue
+				}
+				if err != nil {
+					return err
+				}
+				if ok {
+					rep.Applied++
+				}
+			}
+			return tx.SetCheckpoint(store.CheckpointPull, page.Next)
+		})
+		if err != nil {
+			return err
+		}
+		after = page.Next
+		if !page.More {
+			return nil
+		}
+	}
+}
+
+// pullPage fetches one page after the cursor.
+func (r *Replica) pullPage(ctx context.Context, after int64) (syncproto.Page, int, error) {
+	u := r.id.Server + "/v1/pull?after=" + strconv.FormatInt(after, 10) + "&limit=" + strconv.Itoa(r.pull.size())
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return syncproto.Page{}, 0, err
+	}
+	t := time.Now()
+	body, err := r.c.signed(req, nil, nil)
+	if err != nil {
+		r.pull.failed()
+		return syncproto.Page{}, 0, err
+	}
+	r.pull.took(time.Since(t))
+	page, err := syncproto.DecodePage(body)
+	if err != nil {
+		return page, len(body), fmt.Errorf("replica: the server's page is not understood: %w", err)
+	}
+	return page, len(body), nil
+}
+
+func (r *Replica) pushAll(ctx context.Context, rep *Report) error {
+	through, err := r.st.Checkpoint(ctx, store.CheckpointPush)
+	if err != nil {
+		return err
+	}
+	for {
+		cs, err := r.st.ChangesAfter(ctx, through, r.push.size())
+		if err != nil {
+			return err
+		}
+		if len(cs) == 0 {
+			return nil
+		}
+		body, err := syncproto.Encode(syncproto.Push{Changes: cs})
+		if err != nil {
+			return err
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.id.Server+"/v1/push", bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", district.BatchContentType)
+		t := time.Now()
+		var res syncproto.PushResult
+		if _, err := r.c.signed(req, body, &res); err != nil {
+			r.push.failed()
+			return err
+		}
+		r.push.took(time.Since(t))
+		last := cs[len(cs)-1].Seq
+		if err := r.st.Update(ctx, func(tx *store.Tx) error { return tx.SetCheckpoint(store.CheckpointPush, last) }); err != nil {
+			return err
+		}
+		through = last
+		rep.Pushed += len(cs)
+		rep.Conflicts += res.Conflicts
+		rep.BytesUp += int64(len(body))
+	}
+}
