@@ -63,34 +63,89 @@ type current struct {
 // none of it if any change is outside the device's partition.
 func (d *DB) ApplyPush(ctx context.Context, dev Device, cs []syncproto.Change, now time.Time) (syncproto.PushResult, error) {
 	var res syncproto.PushResult
-	for i, c := range cs {
-		if e := writable(dev, i, c, now); e != nil {
-			return res, e
-		}
-	}
 	tx, err := d.sql.BeginTx(ctx, nil)
 	if err != nil {
 		return res, err
 	}
 	defer tx.Rollback()
-	seq, err := lockCounter(ctx, tx)
+	ap, err := d.newApplier(ctx, tx)
 	if err != nil {
 		return res, err
 	}
-	through := int64(0)
-	for i, c := range cs {
-		d.clock.Observe(store.HLC(c.HLC))
-		through = max(through, c.Seq)
-		fresh, err := markSeen(ctx, tx, c)
-		if err != nil {
-			return res, err
+	defer ap.close()
+	if err := ap.apply(dev, cs, now, &res); err != nil {
+		return res, err
+	}
+	if res.Through, err = ap.finish(dev, now); err != nil {
+		return res, err
+	}
+	return res, tx.Commit()
+}
+
+// applier applies changes inside one transaction that holds the sequence
+// counter; a batch or a whole offline bundle goes through one applier.
+type applier struct {
+	d       *DB
+	ctx     context.Context
+	tx      *sql.Tx
+	seq     int64 // last sequence number given out
+	through int64 // highest device seq applied
+	seen    *sql.Stmt
+	cur     *sql.Stmt
+	put     *sql.Stmt
+}
+
+func (d *DB) newApplier(ctx context.Context, tx *sql.Tx) (*applier, error) {
+	ap := &applier{d: d, ctx: ctx, tx: tx}
+	var err error
+	if ap.seq, err = lockCounter(ctx, tx); err != nil {
+		return nil, err
+	}
+	for _, s := range []struct {
+		st **sql.Stmt
+		q  string
+	}{{&ap.seen, seenSQL}, {&ap.cur, currentSQL}, {&ap.put, putSQL}} {
+		if *s.st, err = tx.PrepareContext(ctx, s.q); err != nil {
+			ap.close()
+			return nil, err
 		}
-		cur, exists, err := readCurrent(ctx, tx, c.Table, c.ID)
+	}
+	return ap, nil
+}
+
+func (ap *applier) close() {
+	for _, st := range []*sql.Stmt{ap.seen, ap.cur, ap.put} {
+		if st != nil {
+			st.Close()
+		}
+	}
+}
+
+// apply applies a device's changes, checking each against its partition.
+func (ap *applier) apply(dev Device, cs []syncproto.Change, now time.Time, res *syncproto.PushResult) error {
+	for i, c := range cs {
+		if e := writable(dev, i, c, now); e != nil {
+			return e
+		}
+	}
+	for i, c := range cs {
+		ap.d.clock.Observe(store.HLC(c.HLC))
+		ap.through = max(ap.through, c.Seq)
+		r, err := ap.seen.ExecContext(ap.ctx, c.Table, c.ID, int64(c.HLC), c.Origin)
 		if err != nil {
-			return res, err
+			return err
+		}
+		n, err := r.RowsAffected()
+		if err != nil {
+			return err
+		}
+		fresh := n == 1
+		cur, exists, err := scanCurrent(ap.cur.QueryRowContext(ap.ctx, c.Table, c.ID))
+		if err != nil {
+			return err
 		}
 		if exists && cur.school != c.SchoolID {
-			return res, errPartition(i, c, "a row with this id already belongs to another partition")
+			return errPartition(i, c, "a row with this id already belongs to another partition")
 		}
 		if !fresh {
 			res.Stale++
@@ -99,41 +154,52 @@ func (d *DB) ApplyPush(ctx context.Context, dev Device, cs []syncproto.Change, n
 		if exists && !store.Wins(store.HLC(c.HLC), c.Origin, store.HLC(cur.hlc), cur.origin) {
 			res.Stale++
 			if c.Origin != cur.origin && c.Table != syncproto.ConflictsTable {
-				seq++
-				if err := d.recordConflict(ctx, tx, c.Table, c.ID, c.SchoolID, cur.hlc, cur.origin, loser{c.HLC, c.Origin, c.Deleted, string(c.Data)}, seq); err != nil {
-					return res, err
+				if err := ap.conflict(c.Table, c.ID, c.SchoolID, cur.hlc, cur.origin, loser{c.HLC, c.Origin, c.Deleted, string(c.Data)}); err != nil {
+					return err
 				}
 				res.Conflicts++
 			}
 			continue
 		}
-		seq++
-		if err := putRow(ctx, tx, c, seq); err != nil {
-			return res, err
+		if err := ap.putRow(c); err != nil {
+			return err
 		}
 		res.Applied++
 		concurrent := exists && cur.origin != c.Origin && (c.BaseHLC != cur.hlc || c.BaseOrigin != cur.origin)
 		if concurrent && c.Table != syncproto.ConflictsTable {
-			seq++
-			if err := d.recordConflict(ctx, tx, c.Table, c.ID, c.SchoolID, c.HLC, c.Origin, loser{cur.hlc, cur.origin, cur.deleted, cur.data}, seq); err != nil {
-				return res, err
+			if err := ap.conflict(c.Table, c.ID, c.SchoolID, c.HLC, c.Origin, loser{cur.hlc, cur.origin, cur.deleted, cur.data}); err != nil {
+				return err
 			}
 			res.Conflicts++
 		}
 	}
-	if err := setCounter(ctx, tx, seq); err != nil {
-		return res, err
+	return nil
+}
+
+// finish stores the counter and the device's push checkpoint, and returns
+// the checkpoint. The caller commits.
+func (ap *applier) finish(dev Device, now time.Time) (int64, error) {
+	if err := setCounter(ap.ctx, ap.tx, ap.seq); err != nil {
+		return 0, err
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO sync_devices(device_id, pushed_through, last_push) VALUES (?,?,?)
+	if _, err := ap.tx.ExecContext(ap.ctx, `INSERT INTO sync_devices(device_id, pushed_through, last_push) VALUES (?,?,?)
 		ON CONFLICT(device_id) DO UPDATE SET pushed_through = CASE WHEN excluded.pushed_through > sync_devices.pushed_through
 		THEN excluded.pushed_through ELSE sync_devices.pushed_through END, last_push = excluded.last_push`,
-		dev.ID, through, now.Unix()); err != nil {
-		return res, err
+		dev.ID, ap.through, now.Unix()); err != nil {
+		return 0, err
 	}
-	if err := tx.QueryRowContext(ctx, `SELECT pushed_through FROM sync_devices WHERE device_id = ?`, dev.ID).Scan(&res.Through); err != nil {
-		return res, err
+	var through int64
+	err := ap.tx.QueryRowContext(ap.ctx, `SELECT pushed_through FROM sync_devices WHERE device_id = ?`, dev.ID).Scan(&through)
+	return through, err
+}
+
+// putRow makes c the current version of its row with the next sequence number.
+func (ap *applier) putRow(c syncproto.Change) error {
+	ap.seq++
+	if _, err := ap.put.ExecContext(ap.ctx, putArgs(c, ap.seq)...); err != nil {
+		return fmt.Errorf("district: store %s %s: %w", c.Table, c.ID, err)
 	}
-	return res, tx.Commit()
+	return nil
 }
 
 // lockCounter takes the sequence counter for the transaction: writers
@@ -149,23 +215,20 @@ func setCounter(ctx context.Context, tx *sql.Tx, seq int64) error {
 	return err
 }
 
-// markSeen records that the server received this version; it reports
-// false if it had received it before.
-func markSeen(ctx context.Context, tx *sql.Tx, c syncproto.Change) (bool, error) {
-	r, err := tx.ExecContext(ctx, `INSERT INTO sync_seen(tbl, id, hlc, origin) VALUES (?,?,?,?) ON CONFLICT DO NOTHING`,
-		c.Table, c.ID, int64(c.HLC), c.Origin)
-	if err != nil {
-		return false, err
-	}
-	n, err := r.RowsAffected()
-	return n == 1, err
-}
+const (
+	seenSQL    = `INSERT INTO sync_seen(tbl, id, hlc, origin) VALUES (?,?,?,?) ON CONFLICT DO NOTHING`
+	currentSQL = `SELECT school_id, hlc, origin, deleted, data FROM sync_rows WHERE tbl = ? AND id = ?`
+	putSQL     = `INSERT INTO sync_rows(tbl, id, school_id, scope, hlc, origin, deleted, base_hlc, base_origin, data, seq)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?)
+		ON CONFLICT(tbl, id) DO UPDATE SET school_id = excluded.school_id, scope = excluded.scope, hlc = excluded.hlc,
+		origin = excluded.origin, deleted = excluded.deleted, base_hlc = excluded.base_hlc, base_origin = excluded.base_origin,
+		data = excluded.data, seq = excluded.seq`
+)
 
-func readCurrent(ctx context.Context, tx *sql.Tx, table, id string) (current, bool, error) {
+func scanCurrent(row *sql.Row) (current, bool, error) {
 	var c current
 	var h int64
-	err := tx.QueryRowContext(ctx, `SELECT school_id, hlc, origin, deleted, data FROM sync_rows WHERE tbl = ? AND id = ?`, table, id).
-		Scan(&c.school, &h, &c.origin, &c.deleted, &c.data)
+	err := row.Scan(&c.school, &h, &c.origin, &c.deleted, &c.data)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, false, nil
 	}
@@ -173,19 +236,9 @@ func readCurrent(ctx context.Context, tx *sql.Tx, table, id string) (current, bo
 	return c, err == nil, err
 }
 
-// putRow makes c the current version of its row, with sequence number seq.
-func putRow(ctx context.Context, tx *sql.Tx, c syncproto.Change, seq int64) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO sync_rows(tbl, id, school_id, scope, hlc, origin, deleted, base_hlc, base_origin, data, seq)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?)
-		ON CONFLICT(tbl, id) DO UPDATE SET school_id = excluded.school_id, scope = excluded.scope, hlc = excluded.hlc,
-		origin = excluded.origin, deleted = excluded.deleted, base_hlc = excluded.base_hlc, base_origin = excluded.base_origin,
-		data = excluded.data, seq = excluded.seq`,
-		c.Table, c.ID, c.SchoolID, scopeOf(c.Table, c.SchoolID), int64(c.HLC), c.Origin, c.Deleted,
-		int64(c.BaseHLC), c.BaseOrigin, string(c.Data), seq)
-	if err != nil {
-		return fmt.Errorf("district: store %s %s: %w", c.Table, c.ID, err)
-	}
-	return nil
+func putArgs(c syncproto.Change, seq int64) []any {
+	return []any{c.Table, c.ID, c.SchoolID, scopeOf(c.Table, c.SchoolID), int64(c.HLC), c.Origin, c.Deleted,
+		int64(c.BaseHLC), c.BaseOrigin, string(c.Data), seq}
 }
 
 // loser is the version of a row that lost a conflict.
@@ -196,11 +249,11 @@ type loser struct {
 	data    string
 }
 
-// recordConflict keeps the losing version of a row as a row of the
-// conflicts table, in the row's partition, so it reaches the school.
-func (d *DB) recordConflict(ctx context.Context, tx *sql.Tx, table, id, school string, winHLC uint64, winOrigin string, l loser, seq int64) error {
+// conflict keeps the losing version of a row as a row of the conflicts
+// table, in the row's partition, so it reaches the school.
+func (ap *applier) conflict(table, id, school string, winHLC uint64, winOrigin string, l loser) error {
 	rec := syncproto.Change{Table: syncproto.ConflictsTable, ID: newID(), SchoolID: school,
-		HLC: uint64(d.clock.Now()), Origin: syncproto.DistrictOrigin}
+		HLC: uint64(ap.d.clock.Now()), Origin: syncproto.DistrictOrigin}
 	data, err := json.Marshal(map[string]any{
 		"id": rec.ID, "school_id": school, "hlc": rec.HLC, "origin": rec.Origin, "deleted": 0,
 		"tbl": table, "row_id": id, "winner_hlc": winHLC, "winner_origin": winOrigin,
@@ -210,18 +263,19 @@ func (d *DB) recordConflict(ctx context.Context, tx *sql.Tx, table, id, school s
 		return err
 	}
 	rec.Data = data
-	return putRow(ctx, tx, rec, seq)
+	return ap.putRow(rec)
 }
 
 // putDistrictRow writes a row the district itself owns (a school's entry
 // in the list of schools) as a new version with its own sequence number.
 func (d *DB) putDistrictRow(ctx context.Context, tx *sql.Tx, table, id, school string, fields map[string]any) error {
-	seq, err := lockCounter(ctx, tx)
+	ap, err := d.newApplier(ctx, tx)
 	if err != nil {
 		return err
 	}
+	defer ap.close()
 	c := syncproto.Change{Table: table, ID: id, SchoolID: school, HLC: uint64(d.clock.Now()), Origin: syncproto.DistrictOrigin}
-	cur, exists, err := readCurrent(ctx, tx, table, id)
+	cur, exists, err := scanCurrent(ap.cur.QueryRowContext(ctx, table, id))
 	if err != nil {
 		return err
 	}
@@ -239,13 +293,13 @@ func (d *DB) putDistrictRow(ctx context.Context, tx *sql.Tx, table, id, school s
 	if c.Data, err = json.Marshal(row); err != nil {
 		return err
 	}
-	if _, err := markSeen(ctx, tx, c); err != nil {
+	if _, err := ap.seen.ExecContext(ctx, c.Table, c.ID, int64(c.HLC), c.Origin); err != nil {
 		return err
 	}
-	if err := putRow(ctx, tx, c, seq+1); err != nil {
+	if err := ap.putRow(c); err != nil {
 		return err
 	}
-	return setCounter(ctx, tx, seq+1)
+	return setCounter(ctx, tx, ap.seq)
 }
 
 // Pull returns the next page of rows dev may read with sequence numbers
