@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"sync"
+	"time"
 
 	"qiao/content"
 	"qiao/i18n"
 	"qiao/messages"
 	"qiao/prefs"
+	"qiao/replica"
 	"qiao/sample"
 	"qiao/school"
 	"qiao/store"
@@ -51,6 +54,57 @@ func runGUI(ctx context.Context, dir string, withSample bool, stderr io.Writer) 
 		fmt.Fprintln(stderr, i18n.T("cli.error", err))
 		return 1
 	}
-	ui.Run(ui.Deps{Store: st, Schools: schools, Files: files, Prefs: p, Version: Version, UseSample: useSample})
+	bg := &syncLoop{st: st}
+	defer bg.stop()
+	ui.Run(ui.Deps{Store: st, Schools: schools, Files: files, Prefs: p, Version: Version, UseSample: useSample,
+		StartSync: bg.start})
 	return 0
+}
+
+// syncInterval is how often the app syncs while the district is reachable.
+const syncInterval = 5 * time.Minute
+
+// syncLoop runs background sync with the district for the window's life.
+type syncLoop struct {
+	st     *store.Store
+	mu     sync.Mutex
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// start opens the replica of the enrolled store and syncs it in the
+// background until stop; done is called after each attempt. It is what
+// the window calls when it opens enrolled, and after enrolling.
+func (l *syncLoop) start(done func(replica.Report, error)) (*replica.Runner, func(), error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.cancel != nil {
+		return nil, nil, errors.New("sync is already running")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r, err := replica.Open(ctx, l.st)
+	if err != nil {
+		cancel()
+		return nil, nil, err
+	}
+	ru := replica.NewRunner(r, syncInterval)
+	ru.Done = done
+	l.cancel = cancel
+	l.wg.Add(1)
+	go func() {
+		defer l.wg.Done()
+		ru.Run(ctx)
+	}()
+	return ru, l.stop, nil
+}
+
+// stop cancels background sync and waits for it to end; the store may
+// then be closed.
+func (l *syncLoop) stop() {
+	l.mu.Lock()
+	if l.cancel != nil {
+		l.cancel()
+	}
+	l.mu.Unlock()
+	l.wg.Wait()
 }

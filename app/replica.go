@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -14,7 +15,7 @@ import (
 	"qiao/store"
 )
 
-// runReplica runs `qiao replica enrol|sync|status`.
+// runReplica runs `qiao replica enrol|sync|status|export-bundle|import-bundle`.
 func runReplica(ctx context.Context, dir string, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, i18n.T("replica.cli.usage"))
@@ -78,6 +79,40 @@ func runReplica(ctx context.Context, dir string, args []string, stdout, stderr i
 			return fail(err)
 		}
 		fmt.Fprintln(stdout, i18n.T("replica.cli.synced", rep.Pulled, rep.Applied, rep.Pushed, rep.Conflicts, rep.Took.Round(time.Millisecond).String()))
+		return 0
+	case "export-bundle", "import-bundle":
+		if len(args) != 2 || args[1] == "" || args[1][0] == '-' {
+			fmt.Fprint(stderr, i18n.T("replica.cli.usage"))
+			return 2
+		}
+		st, err := store.Open(ctx, dir)
+		if err != nil {
+			return fail(err)
+		}
+		defer st.Close()
+		if args[0] == "export-bundle" {
+			h, err := replica.ExportBundle(ctx, st, args[1])
+			if err != nil {
+				return fail(err)
+			}
+			fmt.Fprintln(stdout, i18n.T("replica.cli.exported", args[1], h.Changes))
+			return 0
+		}
+		rep, err := replica.ImportBundle(ctx, st, args[1])
+		if errors.Is(err, replica.ErrNoServerKey) {
+			// Enrolled before bundles existed: fetch the district's key once.
+			r, oerr := replica.Open(ctx, st)
+			if oerr == nil {
+				_, oerr = r.FetchServerKey(ctx)
+			}
+			if oerr == nil {
+				rep, err = replica.ImportBundle(ctx, st, args[1])
+			}
+		}
+		if err != nil {
+			return fail(err)
+		}
+		fmt.Fprintln(stdout, i18n.T("replica.cli.imported", args[1], rep.Received, rep.Applied))
 		return 0
 	case "status":
 		st, err := store.Open(ctx, dir)

@@ -197,6 +197,9 @@ type EnrolResponse struct {
 	// row overwrites that version, which is an edit, not a conflict.
 	SchoolHLC    uint64 `json:"school_hlc,omitempty"`
 	SchoolOrigin string `json:"school_origin,omitempty"`
+	// ServerKey is the district's public key (base64, enrolment only),
+	// which signs the return bundles of offline sync.
+	ServerKey string `json:"server_key,omitempty"`
 }
 
 func (s *Server) enrol(w http.ResponseWriter, r *http.Request) {
@@ -229,6 +232,12 @@ func (s *Server) enrol(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "bad_device_id", "device_id must be a lower-case UUID")
 		return
 	}
+	serverKey, err := s.db.ServerPublicKey(r.Context())
+	if err != nil {
+		slog.Error("server key", "err", err)
+		writeError(w, http.StatusInternalServerError, "internal", "the server could not read its key")
+		return
+	}
 	dev, err := s.db.Enrol(r.Context(), req.Code, ed25519.PublicKey(pub), name, req.DeviceID, s.now())
 	var apiErr *APIError
 	if errors.As(err, &apiErr) {
@@ -241,7 +250,7 @@ func (s *Server) enrol(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	slog.Info("device enrolled", "device", dev.ID, "school", dev.SchoolID, "role", dev.Role, "name", name)
-	res := EnrolResponse{DeviceID: dev.ID, SchoolID: dev.SchoolID, Role: dev.Role}
+	res := EnrolResponse{DeviceID: dev.ID, SchoolID: dev.SchoolID, Role: dev.Role, ServerKey: serverKey}
 	res.SchoolHLC, res.SchoolOrigin = s.db.rowVersion(r.Context(), "schools", dev.SchoolID)
 	writeJSON(w, http.StatusOK, res)
 }

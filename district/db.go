@@ -47,10 +47,29 @@ func ValidRole(r string) bool {
 	return r == RoleTeacher || r == RolePrincipal || r == RoleDistrictAdmin
 }
 
-// DB is the district server's database.
+// DB is the district server's database: SQLite or PostgreSQL (see
+// dialect.go). Every SQL string goes through d.q, which rebinds the ?
+// placeholders for PostgreSQL, or through the wrappers d.exec, d.query,
+// d.queryRow and, in a transaction, d.txExec, d.txQuery, d.txQueryRow.
+// Write portable SQL: ? placeholders, ON CONFLICT, RETURNING, coalesce;
+// booleans as 0/1 integers (b2i); read-only snapshots with d.readTx.
 type DB struct {
-	sql   *sql.DB
-	clock *store.Clock // stamps the rows the district writes itself
+	sql     *sql.DB
+	dialect dialect
+	clock   *store.Clock // stamps the rows the district writes itself
+}
+
+// Open opens the district database: PostgreSQL if databaseURL is a
+// postgres:// URL, else SQLite in dataDir (see OpenDB). An unknown kind of
+// URL is refused.
+func Open(ctx context.Context, dataDir, databaseURL string) (*DB, error) {
+	switch {
+	case databaseURL == "":
+		return OpenDB(ctx, dataDir)
+	case IsPostgresURL(databaseURL):
+		return OpenPostgres(ctx, databaseURL)
+	}
+	return nil, errors.New("district: the database URL must start with postgres:// (or be empty for SQLite in the data directory)")
 }
 
 // OpenDB opens (creating and migrating if needed) DIR/district.db in WAL
@@ -68,42 +87,76 @@ func OpenDB(ctx context.Context, dir string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("district: open database: %w", err)
 	}
-	if err := migrate(ctx, db); err != nil {
+	return openWith(ctx, db, sqlite)
+}
+
+// OpenPostgres opens (migrating if needed) the PostgreSQL database at
+// url (postgres://user@host/db?...). Several server processes may share
+// it; their migrations are serialized by an advisory lock.
+func OpenPostgres(ctx context.Context, url string) (*DB, error) {
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		return nil, fmt.Errorf("district: open database: %w", err)
+	}
+	db.SetMaxOpenConns(pgMaxConns)
+	db.SetMaxIdleConns(4)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("district: connect to PostgreSQL: %w", err)
+	}
+	return openWith(ctx, db, postgres)
+}
+
+// pgMaxConns bounds one process's connections to PostgreSQL; writers
+// queue on the sequence counter anyway.
+const pgMaxConns = 16
+
+func openWith(ctx context.Context, db *sql.DB, dia dialect) (*DB, error) {
+	d := &DB{sql: db, dialect: dia}
+	if err := d.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
 	var top int64
-	if err := db.QueryRowContext(ctx, `SELECT coalesce(max(hlc), 0) FROM sync_rows`).Scan(&top); err != nil {
+	if err := d.queryRow(ctx, `SELECT coalesce(max(hlc), 0) FROM sync_rows`).Scan(&top); err != nil {
 		db.Close()
 		return nil, err
 	}
-	return &DB{sql: db, clock: store.NewClock(store.HLC(top))}, nil
+	d.clock = store.NewClock(store.HLC(top))
+	return d, nil
 }
 
 // Close closes the database.
 func (d *DB) Close() error { return d.sql.Close() }
 
+// pgMigrationLock is the key of the advisory lock that serializes the
+// migrations of server processes starting at once on one PostgreSQL
+// database ("QIAD").
+const pgMigrationLock = applicationID
+
 // migrate applies the embedded migrations (NNNN_name.sql, numbered 1,2,3…
-// without gaps) in one transaction, tracked by PRAGMA user_version.
-func migrate(ctx context.Context, db *sql.DB) error {
+// without gaps) in one transaction, tracked by PRAGMA user_version on
+// SQLite and by the schema_version table on PostgreSQL.
+func (d *DB) migrate(ctx context.Context) error {
 	entries, err := migrationFiles.ReadDir("migrations")
 	if err != nil {
 		return err
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
-	tx, err := db.BeginTx(ctx, nil)
+	tx, err := d.sql.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("district: begin migration: %w", err)
 	}
 	defer tx.Rollback()
-	var appID, have int
-	if err := tx.QueryRowContext(ctx, `PRAGMA application_id`).Scan(&appID); err != nil {
-		return fmt.Errorf("district: open database: %w", err)
-	}
-	if err := tx.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&have); err != nil {
+	appID, have, err := d.schemaVersion(ctx, tx)
+	if err != nil {
 		return err
 	}
 	if appID != applicationID && (appID != 0 || have != 0) {
+		if d.dialect == postgres {
+			return errors.New("district: the PostgreSQL database is not a Qiao district database (it has other tables); give the server an empty database of its own")
+		}
 		return errors.New("district: " + DBFile + " is not a Qiao district database")
 	}
 	if have > len(entries) {
@@ -119,18 +172,65 @@ func migrate(ctx context.Context, db *sql.DB) error {
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+		stmt := string(body)
+		if d.dialect == postgres {
+			stmt = pgSchema(stmt)
+		}
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("district: migration %s: %w", e.Name(), err)
 		}
 	}
 	if have == len(entries) {
 		return nil
 	}
-	// PRAGMAs take no bound parameters; both values are integers we control.
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d; PRAGMA application_id = %d`, len(entries), applicationID)); err != nil {
+	if d.dialect == postgres {
+		_, err = tx.ExecContext(ctx, `UPDATE schema_version SET version = $1, application_id = $2 WHERE id = 1`, len(entries), applicationID)
+	} else {
+		// PRAGMAs take no bound parameters; both values are integers we control.
+		_, err = tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d; PRAGMA application_id = %d`, len(entries), applicationID))
+	}
+	if err != nil {
 		return err
 	}
 	return tx.Commit()
+}
+
+// schemaVersion returns the database's application id and schema version
+// (0, 0 for a new, empty database). On PostgreSQL it first takes the
+// migration lock for the transaction and creates the schema_version table
+// if missing; a database with other tables but no schema_version is
+// reported as foreign (application id -1).
+func (d *DB) schemaVersion(ctx context.Context, tx *sql.Tx) (appID, version int, err error) {
+	if d.dialect == sqlite {
+		if err := tx.QueryRowContext(ctx, `PRAGMA application_id`).Scan(&appID); err != nil {
+			return 0, 0, fmt.Errorf("district: open database: %w", err)
+		}
+		err := tx.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version)
+		return appID, version, err
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, pgMigrationLock); err != nil {
+		return 0, 0, fmt.Errorf("district: migration lock: %w", err)
+	}
+	var ours, tables int
+	if err := tx.QueryRowContext(ctx, `SELECT
+		count(*) FILTER (WHERE table_name = 'schema_version'), count(*)
+		FROM information_schema.tables WHERE table_schema = current_schema()`).Scan(&ours, &tables); err != nil {
+		return 0, 0, fmt.Errorf("district: open database: %w", err)
+	}
+	if ours == 0 {
+		if tables > 0 {
+			return -1, 0, nil
+		}
+		if _, err := tx.ExecContext(ctx, `CREATE TABLE schema_version (
+			id INTEGER PRIMARY KEY CHECK (id = 1),
+			version BIGINT NOT NULL,
+			application_id BIGINT NOT NULL);
+			INSERT INTO schema_version(id, version, application_id) VALUES (1, 0, 0)`); err != nil {
+			return 0, 0, fmt.Errorf("district: create schema_version: %w", err)
+		}
+	}
+	err = tx.QueryRowContext(ctx, `SELECT application_id, version FROM schema_version WHERE id = 1`).Scan(&appID, &version)
+	return appID, version, err
 }
 
 var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
@@ -171,10 +271,10 @@ func (d *DB) AddSchool(ctx context.Context, name, code string) (string, error) {
 		return "", err
 	}
 	defer tx.Rollback()
-	_, err = tx.ExecContext(ctx, `INSERT INTO schools(id, name, code, created_at) VALUES (?,?,?,?)`,
+	_, err = d.txExec(ctx, tx, `INSERT INTO schools(id, name, code, created_at) VALUES (?,?,?,?)`,
 		id, name, c, time.Now().Unix())
 	if err != nil {
-		if strings.Contains(err.Error(), "UNIQUE") {
+		if isUnique(err) {
 			return "", fmt.Errorf("district: a school with code %q already exists", code)
 		}
 		return "", fmt.Errorf("district: add school: %w", err)
@@ -188,7 +288,7 @@ func (d *DB) AddSchool(ctx context.Context, name, code string) (string, error) {
 
 // Schools lists the schools by name.
 func (d *DB) Schools(ctx context.Context) ([]School, error) {
-	rows, err := d.sql.QueryContext(ctx, `SELECT id, name, coalesce(code,'') FROM schools ORDER BY name, id`)
+	rows, err := d.query(ctx, `SELECT id, name, coalesce(code,'') FROM schools ORDER BY name, id`)
 	if err != nil {
 		return nil, err
 	}
@@ -234,7 +334,7 @@ func (d *DB) IssueCode(ctx context.Context, school, role string, expires time.Ti
 		return "", fmt.Errorf("district: unknown role %q (want teacher, principal or district_admin)", role)
 	}
 	var n int
-	if err := d.sql.QueryRowContext(ctx, `SELECT count(*) FROM schools WHERE id = ?`, school).Scan(&n); err != nil {
+	if err := d.queryRow(ctx, `SELECT count(*) FROM schools WHERE id = ?`, school).Scan(&n); err != nil {
 		return "", err
 	}
 	if n == 0 {
@@ -246,7 +346,7 @@ func (d *DB) IssueCode(ctx context.Context, school, role string, expires time.Ti
 	for i, b := range raw {
 		code[i] = codeAlphabet[b&31] // 256 is a multiple of 32: no bias
 	}
-	_, err := d.sql.ExecContext(ctx, `INSERT INTO enrolment_codes(code_hash, school_id, role, created_at, expires_at) VALUES (?,?,?,?,?)`,
+	_, err := d.exec(ctx, `INSERT INTO enrolment_codes(code_hash, school_id, role, created_at, expires_at) VALUES (?,?,?,?,?)`,
 		hashCode(string(code)), school, role, time.Now().Unix(), expires.Unix())
 	if err != nil {
 		return "", fmt.Errorf("district: issue code: %w", err)
@@ -288,7 +388,7 @@ func (d *DB) Enrol(ctx context.Context, code string, pub ed25519.PublicKey, name
 	var dev Device
 	var expires int64
 	var used sql.NullInt64
-	err = tx.QueryRowContext(ctx, `SELECT school_id, role, expires_at, used_at FROM enrolment_codes WHERE code_hash = ?`, h).
+	err = d.txQueryRow(ctx, tx, `SELECT school_id, role, expires_at, used_at FROM enrolment_codes WHERE code_hash = ?`, h).
 		Scan(&dev.SchoolID, &dev.Role, &expires, &used)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
@@ -301,7 +401,7 @@ func (d *DB) Enrol(ctx context.Context, code string, pub ed25519.PublicKey, name
 		return Device{}, ErrCodeExpired
 	}
 	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM devices WHERE public_key = ?`, []byte(pub)).Scan(&n); err != nil {
+	if err := d.txQueryRow(ctx, tx, `SELECT count(*) FROM devices WHERE public_key = ?`, []byte(pub)).Scan(&n); err != nil {
 		return Device{}, err
 	}
 	if n > 0 {
@@ -309,19 +409,33 @@ func (d *DB) Enrol(ctx context.Context, code string, pub ed25519.PublicKey, name
 	}
 	if id == "" {
 		id = newID()
-	} else if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM devices WHERE id = ?`, id).Scan(&n); err != nil {
+	} else if err := d.txQueryRow(ctx, tx, `SELECT count(*) FROM devices WHERE id = ?`, id).Scan(&n); err != nil {
 		return Device{}, err
 	} else if n > 0 {
 		return Device{}, ErrIDInUse
 	}
 	dev.ID, dev.Name, dev.PublicKey, dev.Enrolled = id, name, pub, now
-	if _, err := tx.ExecContext(ctx, `INSERT INTO devices(id, school_id, role, name, public_key, enrolled_at) VALUES (?,?,?,?,?,?)`,
+	if _, err := d.txExec(ctx, tx, `INSERT INTO devices(id, school_id, role, name, public_key, enrolled_at) VALUES (?,?,?,?,?,?)`,
 		dev.ID, dev.SchoolID, dev.Role, name, []byte(pub), now.Unix()); err != nil {
+		// A concurrent enrolment (another process on PostgreSQL) took the key or id.
+		if isUnique(err) && strings.Contains(err.Error(), "public_key") {
+			return Device{}, ErrKeyInUse
+		} else if isUnique(err) {
+			return Device{}, ErrIDInUse
+		}
 		return Device{}, fmt.Errorf("district: enrol: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE enrolment_codes SET used_at = ?, device_id = ? WHERE code_hash = ? AND used_at IS NULL`,
-		now.Unix(), dev.ID, h); err != nil {
+	// On PostgreSQL two enrolments may both have read the code as unused;
+	// the row lock makes the second one find it used here.
+	res, err := d.txExec(ctx, tx, `UPDATE enrolment_codes SET used_at = ?, device_id = ? WHERE code_hash = ? AND used_at IS NULL`,
+		now.Unix(), dev.ID, h)
+	if err != nil {
 		return Device{}, err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return Device{}, err
+	} else if n != 1 {
+		return Device{}, ErrCodeUsed
 	}
 	return dev, tx.Commit()
 }
@@ -348,12 +462,12 @@ func scanDevice(sc interface{ Scan(...any) error }) (Device, error) {
 
 // Device returns the device with id; sql.ErrNoRows if there is none.
 func (d *DB) Device(ctx context.Context, id string) (Device, error) {
-	return scanDevice(d.sql.QueryRowContext(ctx, `SELECT `+deviceCols+` FROM devices WHERE id = ?`, id))
+	return scanDevice(d.queryRow(ctx, `SELECT `+deviceCols+` FROM devices WHERE id = ?`, id))
 }
 
 // Devices lists all devices, oldest enrolment first.
 func (d *DB) Devices(ctx context.Context) ([]Device, error) {
-	rows, err := d.sql.QueryContext(ctx, `SELECT `+deviceCols+` FROM devices ORDER BY enrolled_at, id`)
+	rows, err := d.query(ctx, `SELECT `+deviceCols+` FROM devices ORDER BY enrolled_at, id`)
 	if err != nil {
 		return nil, err
 	}
@@ -372,7 +486,7 @@ func (d *DB) Devices(ctx context.Context) ([]Device, error) {
 // RevokeDevice revokes a device; its next request is refused. Revoking a
 // revoked device is not an error.
 func (d *DB) RevokeDevice(ctx context.Context, id string) error {
-	res, err := d.sql.ExecContext(ctx, `UPDATE devices SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?`, time.Now().Unix(), id)
+	res, err := d.exec(ctx, `UPDATE devices SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?`, time.Now().Unix(), id)
 	if err != nil {
 		return err
 	}
@@ -398,18 +512,18 @@ func (d *DB) useNonce(ctx context.Context, device, nonce string, now time.Time, 
 	}
 	defer tx.Rollback()
 	if prune {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM nonces WHERE seen_at < ?`, now.Add(-nonceKeep).Unix()); err != nil {
+		if _, err := d.txExec(ctx, tx, `DELETE FROM nonces WHERE seen_at < ?`, now.Add(-nonceKeep).Unix()); err != nil {
 			return false, err
 		}
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO nonces(device_id, nonce, seen_at) VALUES (?,?,?) ON CONFLICT DO NOTHING`, device, nonce, now.Unix())
+	res, err := d.txExec(ctx, tx, `INSERT INTO nonces(device_id, nonce, seen_at) VALUES (?,?,?) ON CONFLICT DO NOTHING`, device, nonce, now.Unix())
 	if err != nil {
 		return false, err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return false, nil
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE devices SET last_seen = ? WHERE id = ?`, now.Unix(), device); err != nil {
+	if _, err := d.txExec(ctx, tx, `UPDATE devices SET last_seen = ? WHERE id = ?`, now.Unix(), device); err != nil {
 		return false, err
 	}
 	return true, tx.Commit()

@@ -38,6 +38,11 @@ type Config struct {
 	DataDir string // directory for the server's state; created if missing
 	Listen  string // TCP address for Listen; DefaultListen if empty
 
+	// DatabaseURL chooses the database: empty for SQLite in DataDir
+	// (district.db); postgres://user@host/db?... for PostgreSQL, which
+	// several server processes may share (DataDir then holds only tls/).
+	DatabaseURL string
+
 	// The server serves HTTPS with the self-signed certificate in
 	// DataDir/tls (created if missing) unless CertFile and KeyFile, given
 	// together, name the administrator's PEM certificate and key.
@@ -74,7 +79,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	db, err := OpenDB(context.Background(), cfg.DataDir)
+	db, err := Open(context.Background(), cfg.DataDir, cfg.DatabaseURL)
 	if err != nil {
 		return nil, err
 	}
@@ -88,6 +93,7 @@ func New(cfg Config) (*Server, error) {
 // routes registers the server's endpoints on its mux.
 func (s *Server) routes() {
 	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.statusRoutes(s.mux) // GET /status, /status.json (status.go)
 	s.mux.HandleFunc("POST /v1/enrol", s.enrol)
 
 	// Every other /v1 endpoint needs a signed request.
@@ -96,6 +102,10 @@ func (s *Server) routes() {
 	api.HandleFunc("POST /v1/push", s.push)
 	api.HandleFunc("GET /v1/pull", s.pull)
 	api.HandleFunc("GET /v1/sync/state", s.syncState)
+	api.HandleFunc("GET /v1/server-key", s.serverKey)
+	files := s.newFileServer()
+	api.HandleFunc("GET /v1/files/{hash}", files.get) // and HEAD
+	api.HandleFunc("PUT /v1/files/{hash}", files.put)
 	s.mux.Handle("/v1/", s.authenticate(api))
 }
 
@@ -147,11 +157,13 @@ func (s *Server) httpServer() *http.Server {
 	return &http.Server{
 		Handler:           s.mux,
 		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(slog.Default().Handler(), slog.LevelWarn),
+		// A full 8 MiB batch takes about 17 minutes at 64 kbit/s; the app
+		// sizes batches to take seconds, so 5 minutes only stops stalls.
+		ReadTimeout:    5 * time.Minute,
+		WriteTimeout:   5 * time.Minute,
+		IdleTimeout:    120 * time.Second,
+		MaxHeaderBytes: 64 << 10,
+		ErrorLog:       slog.NewLogLogger(slog.Default().Handler(), slog.LevelWarn),
 	}
 }
 

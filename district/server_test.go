@@ -16,10 +16,17 @@ import (
 	"time"
 )
 
-// newServer returns a server on a fresh data directory.
+// newServer returns a plain-HTTP server on a fresh data directory with
+// its SQLite database.
 func newServer(t *testing.T) *Server {
 	t.Helper()
-	s, err := New(Config{DataDir: filepath.Join(t.TempDir(), "data"), Insecure: true})
+	return newServerCfg(t, Config{DataDir: filepath.Join(t.TempDir(), "data"), Insecure: true})
+}
+
+// newServerCfg returns a server for cfg, closed when the test ends.
+func newServerCfg(t *testing.T, cfg Config) *Server {
+	t.Helper()
+	s, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -54,7 +54,7 @@ func (s *Server) push(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, res)
 }
 
-// pull answers the next page of rows after a cursor: GET /v1/pull?after=N&limit=M.
+// pull answers the next page of rows after a cursor: GET /v1/pull?after=N&limit=M[&full=1].
 func (s *Server) pull(w http.ResponseWriter, r *http.Request) {
 	dev, _ := DeviceFrom(r.Context())
 	q := r.URL.Query()
@@ -73,7 +73,10 @@ func (s *Server) pull(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	page, err := s.db.Pull(r.Context(), dev, after, limit, s.now())
+	// A full pull (after=0, then full=1 on every later page) includes the
+	// device's own rows: it is recovering from a restore.
+	withOwn := after == 0 || q.Get("full") == "1"
+	page, err := s.db.Pull(r.Context(), dev, after, limit, withOwn, s.now())
 	if err != nil {
 		slog.Error("pull", "device", dev.ID, "err", err)
 		writeError(w, http.StatusInternalServerError, "internal", "the server could not read the rows; try again")

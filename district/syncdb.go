@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"sort"
 	"time"
+	"unicode/utf8"
 
 	"qiao/store"
 	"qiao/syncproto"
@@ -98,14 +99,14 @@ type applier struct {
 func (d *DB) newApplier(ctx context.Context, tx *sql.Tx) (*applier, error) {
 	ap := &applier{d: d, ctx: ctx, tx: tx}
 	var err error
-	if ap.seq, err = lockCounter(ctx, tx); err != nil {
+	if ap.seq, err = d.lockCounter(ctx, tx); err != nil {
 		return nil, err
 	}
 	for _, s := range []struct {
 		st **sql.Stmt
 		q  string
 	}{{&ap.seen, seenSQL}, {&ap.cur, currentSQL}, {&ap.put, putSQL}} {
-		if *s.st, err = tx.PrepareContext(ctx, s.q); err != nil {
+		if *s.st, err = tx.PrepareContext(ctx, d.q(s.q)); err != nil {
 			ap.close()
 			return nil, err
 		}
@@ -124,6 +125,11 @@ func (ap *applier) close() {
 // apply applies a device's changes, checking each against its partition.
 func (ap *applier) apply(dev Device, cs []syncproto.Change, now time.Time, res *syncproto.PushResult) error {
 	for i, c := range cs {
+		if !utf8.Valid(c.Data) {
+			// SQLite would store it, PostgreSQL's text refuses it: refuse on both.
+			return &APIError{Status: 400, Code: "bad_batch", Message: fmt.Sprintf(
+				"change %d (%s %s): row data is not valid UTF-8; the whole batch was refused", i+1, c.Table, c.ID)}
+		}
 		if e := writable(dev, i, c, now); e != nil {
 			return e
 		}
@@ -179,17 +185,17 @@ func (ap *applier) apply(dev Device, cs []syncproto.Change, now time.Time, res *
 // finish stores the counter and the device's push checkpoint, and returns
 // the checkpoint. The caller commits.
 func (ap *applier) finish(dev Device, now time.Time) (int64, error) {
-	if err := setCounter(ap.ctx, ap.tx, ap.seq); err != nil {
+	if err := ap.d.setCounter(ap.ctx, ap.tx, ap.seq); err != nil {
 		return 0, err
 	}
-	if _, err := ap.tx.ExecContext(ap.ctx, `INSERT INTO sync_devices(device_id, pushed_through, last_push) VALUES (?,?,?)
+	if _, err := ap.d.txExec(ap.ctx, ap.tx, `INSERT INTO sync_devices(device_id, pushed_through, last_push) VALUES (?,?,?)
 		ON CONFLICT(device_id) DO UPDATE SET pushed_through = CASE WHEN excluded.pushed_through > sync_devices.pushed_through
 		THEN excluded.pushed_through ELSE sync_devices.pushed_through END, last_push = excluded.last_push`,
 		dev.ID, ap.through, now.Unix()); err != nil {
 		return 0, err
 	}
 	var through int64
-	err := ap.tx.QueryRowContext(ap.ctx, `SELECT pushed_through FROM sync_devices WHERE device_id = ?`, dev.ID).Scan(&through)
+	err := ap.d.txQueryRow(ap.ctx, ap.tx, `SELECT pushed_through FROM sync_devices WHERE device_id = ?`, dev.ID).Scan(&through)
 	return through, err
 }
 
@@ -204,14 +210,14 @@ func (ap *applier) putRow(c syncproto.Change) error {
 
 // lockCounter takes the sequence counter for the transaction: writers
 // queue here, so their sequence numbers commit in order.
-func lockCounter(ctx context.Context, tx *sql.Tx) (int64, error) {
+func (d *DB) lockCounter(ctx context.Context, tx *sql.Tx) (int64, error) {
 	var seq int64
-	err := tx.QueryRowContext(ctx, `UPDATE sync_counter SET seq = seq WHERE id = 1 RETURNING seq`).Scan(&seq)
+	err := d.txQueryRow(ctx, tx, `UPDATE sync_counter SET seq = seq WHERE id = 1 RETURNING seq`).Scan(&seq)
 	return seq, err
 }
 
-func setCounter(ctx context.Context, tx *sql.Tx, seq int64) error {
-	_, err := tx.ExecContext(ctx, `UPDATE sync_counter SET seq = ? WHERE id = 1`, seq)
+func (d *DB) setCounter(ctx context.Context, tx *sql.Tx, seq int64) error {
+	_, err := d.txExec(ctx, tx, `UPDATE sync_counter SET seq = ? WHERE id = 1`, seq)
 	return err
 }
 
@@ -227,17 +233,17 @@ const (
 
 func scanCurrent(row *sql.Row) (current, bool, error) {
 	var c current
-	var h int64
-	err := row.Scan(&c.school, &h, &c.origin, &c.deleted, &c.data)
+	var h, del int64
+	err := row.Scan(&c.school, &h, &c.origin, &del, &c.data)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, false, nil
 	}
-	c.hlc = uint64(h)
+	c.hlc, c.deleted = uint64(h), del != 0
 	return c, err == nil, err
 }
 
 func putArgs(c syncproto.Change, seq int64) []any {
-	return []any{c.Table, c.ID, c.SchoolID, scopeOf(c.Table, c.SchoolID), int64(c.HLC), c.Origin, c.Deleted,
+	return []any{c.Table, c.ID, c.SchoolID, scopeOf(c.Table, c.SchoolID), int64(c.HLC), c.Origin, b2i(c.Deleted),
 		int64(c.BaseHLC), c.BaseOrigin, string(c.Data), seq}
 }
 
@@ -299,30 +305,44 @@ func (d *DB) putDistrictRow(ctx context.Context, tx *sql.Tx, table, id, school s
 	if err := ap.putRow(c); err != nil {
 		return err
 	}
-	return setCounter(ctx, tx, ap.seq)
+	return d.setCounter(ctx, tx, ap.seq)
 }
 
 // Pull returns the next page of rows dev may read with sequence numbers
-// after the cursor, oldest first. Except on a first pull (after 0), rows
-// whose current version the device wrote itself are left out: it has them.
-func (d *DB) Pull(ctx context.Context, dev Device, after int64, limit int, now time.Time) (syncproto.Page, error) {
+// after the cursor, oldest first. Unless withOwn is set (a full pull, from
+// the start, page after page), rows whose current version the device
+// wrote itself are left out: it has them.
+func (d *DB) Pull(ctx context.Context, dev Device, after int64, limit int, withOwn bool, now time.Time) (syncproto.Page, error) {
+	page, err := d.readPage(ctx, dev, after, limit, withOwn)
+	if err != nil {
+		return page, err
+	}
+	_, err = d.exec(ctx, `INSERT INTO sync_devices(device_id, pulled_through, last_pull) VALUES (?,?,?)
+		ON CONFLICT(device_id) DO UPDATE SET pulled_through = excluded.pulled_through, last_pull = excluded.last_pull`,
+		dev.ID, after, now.Unix())
+	return page, err
+}
+
+// readPage is Pull without recording the device's pull checkpoint (a
+// return bundle reads pages the device has not received yet).
+func (d *DB) readPage(ctx context.Context, dev Device, after int64, limit int, withOwn bool) (syncproto.Page, error) {
 	page := syncproto.Page{Changes: []syncproto.Change{}}
-	tx, err := d.sql.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	tx, err := d.readTx(ctx)
 	if err != nil {
 		return page, err
 	}
 	defer tx.Rollback()
 	var top int64
-	if err := tx.QueryRowContext(ctx, `SELECT seq FROM sync_counter WHERE id = 1`).Scan(&top); err != nil {
+	if err := d.txQueryRow(ctx, tx, `SELECT seq FROM sync_counter WHERE id = 1`).Scan(&top); err != nil {
 		return page, err
 	}
-	own := ""
-	if after > 0 {
-		own = dev.ID
+	own := dev.ID
+	if withOwn {
+		own = ""
 	}
 	cutoff, full := int64(0), false
 	for _, scope := range []string{dev.SchoolID, ""} {
-		rows, err := scopeRows(ctx, tx, scope, after, own, limit)
+		rows, err := d.scopeRows(ctx, tx, scope, after, own, limit)
 		if err != nil {
 			return page, err
 		}
@@ -348,14 +368,11 @@ func (d *DB) Pull(ctx context.Context, dev Device, after int64, limit int, now t
 	if err := tx.Rollback(); err != nil && !errors.Is(err, sql.ErrTxDone) {
 		return page, err
 	}
-	_, err = d.sql.ExecContext(ctx, `INSERT INTO sync_devices(device_id, pulled_through, last_pull) VALUES (?,?,?)
-		ON CONFLICT(device_id) DO UPDATE SET pulled_through = excluded.pulled_through, last_pull = excluded.last_pull`,
-		dev.ID, after, now.Unix())
-	return page, err
+	return page, nil
 }
 
-func scopeRows(ctx context.Context, tx *sql.Tx, scope string, after int64, own string, limit int) ([]syncproto.Change, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT seq, tbl, id, school_id, hlc, origin, deleted, base_hlc, base_origin, data
+func (d *DB) scopeRows(ctx context.Context, tx *sql.Tx, scope string, after int64, own string, limit int) ([]syncproto.Change, error) {
+	rows, err := d.txQuery(ctx, tx, `SELECT seq, tbl, id, school_id, hlc, origin, deleted, base_hlc, base_origin, data
 		FROM sync_rows WHERE scope = ? AND seq > ? AND origin <> ? ORDER BY seq LIMIT ?`, scope, after, own, limit)
 	if err != nil {
 		return nil, err
@@ -364,12 +381,12 @@ func scopeRows(ctx context.Context, tx *sql.Tx, scope string, after int64, own s
 	var out []syncproto.Change
 	for rows.Next() {
 		var c syncproto.Change
-		var h, b int64
+		var h, b, del int64
 		var data string
-		if err := rows.Scan(&c.Seq, &c.Table, &c.ID, &c.SchoolID, &h, &c.Origin, &c.Deleted, &b, &c.BaseOrigin, &data); err != nil {
+		if err := rows.Scan(&c.Seq, &c.Table, &c.ID, &c.SchoolID, &h, &c.Origin, &del, &b, &c.BaseOrigin, &data); err != nil {
 			return nil, err
 		}
-		c.HLC, c.BaseHLC, c.Data = uint64(h), uint64(b), json.RawMessage(data)
+		c.HLC, c.BaseHLC, c.Deleted, c.Data = uint64(h), uint64(b), del != 0, json.RawMessage(data)
 		out = append(out, c)
 	}
 	return out, rows.Err()
@@ -378,20 +395,20 @@ func scopeRows(ctx context.Context, tx *sql.Tx, scope string, after int64, own s
 // SyncState returns the server's checkpoints for dev.
 func (d *DB) SyncState(ctx context.Context, dev Device) (syncproto.State, error) {
 	var st syncproto.State
-	err := d.sql.QueryRowContext(ctx, `SELECT c.seq, coalesce((SELECT pushed_through FROM sync_devices WHERE device_id = ?), 0)
+	err := d.queryRow(ctx, `SELECT c.seq, coalesce((SELECT pushed_through FROM sync_devices WHERE device_id = ?), 0)
 		FROM sync_counter c WHERE c.id = 1`, dev.ID).Scan(&st.ServerSeq, &st.PushedThrough)
 	return st, err
 }
 
 // LogSyncError records a refused batch or other sync error for the status page.
 func (d *DB) LogSyncError(ctx context.Context, device, code, msg string, now time.Time) {
-	d.sql.ExecContext(ctx, `INSERT INTO sync_errors(at, device_id, code, message) VALUES (?,?,?,?)`, now.Unix(), device, code, msg)
+	d.exec(ctx, `INSERT INTO sync_errors(at, device_id, code, message) VALUES (?,?,?,?)`, now.Unix(), device, code, msg)
 }
 
 // rowVersion returns the current version of a row (zero if absent).
 func (d *DB) rowVersion(ctx context.Context, table, id string) (uint64, string) {
 	var h int64
 	var origin string
-	d.sql.QueryRowContext(ctx, `SELECT hlc, origin FROM sync_rows WHERE tbl = ? AND id = ?`, table, id).Scan(&h, &origin)
+	d.queryRow(ctx, `SELECT hlc, origin FROM sync_rows WHERE tbl = ? AND id = ?`, table, id).Scan(&h, &origin)
 	return uint64(h), origin
 }

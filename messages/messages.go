@@ -4,13 +4,17 @@
 package messages
 
 import (
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"math"
+	"net"
 	"strings"
 
+	"qiao/district"
 	"qiao/i18n"
 	"qiao/placement"
+	"qiao/replica"
 	"qiao/sheet"
 	"qiao/store"
 )
@@ -21,6 +25,9 @@ func Error(err error) string {
 	var tooNew store.ErrTooNew
 	var input *sheet.InputError
 	var result *placement.ResultError
+	if msg, ok := syncError(err); ok {
+		return msg
+	}
 	switch {
 	case errors.Is(err, store.ErrLocked):
 		return i18n.T("err.locked")
@@ -123,4 +130,62 @@ func reportRow(name string, c placement.ClassReport, dates bool) []string {
 	}
 	return []string{name, c.Teacher, fmt.Sprint(c.Size), fmt.Sprint(c.Boys), fmt.Sprint(c.Girls), fmt.Sprint(c.Special),
 		birth, fmt.Sprintf("%.1f", c.SDBirth), num(c.MeanScore), num(c.SDScore)}
+}
+
+// serverCodes are the refusals of the district server that have their own
+// explanation (key "sync.err.code.CODE"); others are shown with their code.
+var serverCodes = []string{
+	"code_unknown", "code_used", "code_expired", "device_revoked", "device_unknown", "time_skew", "partition",
+	"batch_too_large", "body_too_large", "key_in_use", "device_id_in_use", "bad_signature", "replay", "internal",
+}
+
+// syncError explains an error of enrolment or sync, if err is one.
+func syncError(err error) (string, bool) {
+	var se *replica.ServerError
+	var mismatch *district.FingerprintMismatchError
+	switch {
+	case errors.As(err, &mismatch):
+		return i18n.T("sync.err.fingerprint", mismatch.Got, mismatch.Want), true
+	case errors.As(err, &se):
+		for _, c := range serverCodes {
+			if se.Code == c {
+				return i18n.T("sync.err.code." + c), true
+			}
+		}
+		return i18n.T("sync.err.server", se.Code, se.Message), true
+	case errors.Is(err, replica.ErrNotEnrolled):
+		return i18n.T("sync.err.not_enrolled"), true
+	case unreachable(err):
+		return i18n.T("sync.err.network"), true
+	}
+	return "", false
+}
+
+// unreachable tells whether err means the server could not be reached or
+// its certificate could not be checked.
+func unreachable(err error) bool {
+	var ne net.Error
+	var ue x509.UnknownAuthorityError
+	var he x509.HostnameError
+	var ce x509.CertificateInvalidError
+	return errors.As(err, &ne) || errors.As(err, &ue) || errors.As(err, &he) || errors.As(err, &ce)
+}
+
+// SyncBrief is a few words for the status bar about a failed sync.
+func SyncBrief(err error) string {
+	var se *replica.ServerError
+	var mismatch *district.FingerprintMismatchError
+	switch {
+	case errors.As(err, &mismatch):
+		return i18n.T("sync.brief.fingerprint")
+	case errors.As(err, &se) && se.Code == "device_revoked":
+		return i18n.T("sync.brief.revoked")
+	case errors.As(err, &se) && se.Code == "time_skew":
+		return i18n.T("sync.brief.clock")
+	case errors.As(err, &se):
+		return i18n.T("sync.brief.refused")
+	case unreachable(err):
+		return i18n.T("sync.brief.offline")
+	}
+	return i18n.T("sync.brief.failed")
 }

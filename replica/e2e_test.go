@@ -3,6 +3,7 @@ package replica
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -40,42 +41,48 @@ func (p *districtProc) device(t *testing.T, schoolID, local, base string) *devic
 }
 
 // randomWork does n random creates, edits and deletes of teachers while
-// offline.
+// offline, up to 100 in one transaction.
 func (w *world) randomWork(t *testing.T, rng *rand.Rand, d *device, n int) {
 	t.Helper()
-	ctx := context.Background()
-	for i := 0; i < n; i++ {
-		var live []string
-		rows, err := d.st.DB.Query(`SELECT id FROM research_teachers WHERE deleted=0 ORDER BY id`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for rows.Next() {
-			var id string
-			rows.Scan(&id)
-			live = append(live, id)
-		}
-		rows.Close()
-		op := rng.IntN(10)
-		err = d.st.Update(ctx, func(tx *store.Tx) error {
-			switch {
-			case op < 5 || len(live) == 0:
-				rec, err := tx.Put("research_teachers", d.school, "", store.Fields{"name": fmt.Sprintf("教师%d", rng.IntN(1e6))})
-				w.created[rec.ID] = d.school
-				return err
-			case op < 8:
-				_, err := tx.Put("research_teachers", d.school, live[rng.IntN(len(live))], store.Fields{"name": fmt.Sprintf("改名%d", rng.IntN(1e6))})
-				return err
-			case op < 9:
-				_, err := tx.Put("schools", d.school, d.school, store.Fields{"name": fmt.Sprintf("学校%d", rng.IntN(1e6))})
-				return err
-			default:
-				return tx.Delete("research_teachers", live[rng.IntN(len(live))])
+	for n > 0 {
+		k := min(n, 1+rng.IntN(100))
+		n -= k
+		err := d.st.Update(context.Background(), func(tx *store.Tx) error {
+			for range k {
+				if err := w.randomOp(tx, rng, d); err != nil {
+					return err
+				}
 			}
+			return nil
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// randomOp makes one random change: half creates, the rest edits of a
+// random live teacher or of the school's profile, and deletes.
+func (w *world) randomOp(tx *store.Tx, rng *rand.Rand, d *device) error {
+	var live string
+	err := tx.QueryRow(`SELECT id FROM research_teachers WHERE deleted=0 AND rowid >= ? ORDER BY rowid LIMIT 1`,
+		rng.Int64N(int64(len(w.created)+1))).Scan(&live)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	switch op := rng.IntN(10); {
+	case op < 5 || live == "":
+		rec, err := tx.Put("research_teachers", d.school, "", store.Fields{"name": fmt.Sprintf("教师%d", rng.IntN(1e6))})
+		w.created[rec.ID] = d.school
+		return err
+	case op < 8:
+		_, err := tx.Put("research_teachers", d.school, live, store.Fields{"name": fmt.Sprintf("改名%d", rng.IntN(1e6))})
+		return err
+	case op < 9:
+		_, err := tx.Put("schools", d.school, d.school, store.Fields{"name": fmt.Sprintf("学校%d", rng.IntN(1e6))})
+		return err
+	default:
+		return tx.Delete("research_teachers", live)
 	}
 }
 
@@ -136,7 +143,7 @@ func localRows(t *testing.T, st *store.Store) map[string]version {
 // of its partition, and that no created row is lost or doubled.
 func (w *world) checkConverged(t *testing.T, p *districtProc, devs []*device) {
 	t.Helper()
-	srv := serverRows(t, p.data)
+	srv := p.serverRows(t)
 	teachers := 0
 	for k, v := range srv {
 		if len(k) > len("research_teachers/") && k[:len("research_teachers/")] == "research_teachers/" {
@@ -186,13 +193,14 @@ func mustCheckpoint(t *testing.T, st *store.Store, name string) int64 {
 // syncUntilDone retries a sync until it succeeds, as the background runner would.
 func syncUntilDone(t *testing.T, d *device, attempts int) (failures int) {
 	t.Helper()
+	var err error
 	for i := 0; i < attempts; i++ {
-		if _, err := d.r.Sync(context.Background()); err == nil {
+		if _, err = d.r.Sync(context.Background()); err == nil {
 			return failures
 		}
 		failures++
 	}
-	t.Fatalf("sync did not succeed in %d attempts", attempts)
+	t.Fatalf("sync did not succeed in %d attempts; last error: %v", attempts, err)
 	return failures
 }
 

@@ -30,6 +30,7 @@ const (
 	keySchool      = "replica.school_id"
 	keyRole        = "replica.role"
 	keyKey         = "replica.key"
+	keyServerKey   = "replica.server_key"
 	keyLastSync    = "replica.last_sync"
 	keyLastError   = "replica.last_error"
 	keyLastTry     = "replica.last_attempt"
@@ -43,6 +44,9 @@ type Identity struct {
 	SchoolID    string
 	Role        string
 	Key         ed25519.PrivateKey
+	// ServerKey verifies the district's return bundles; nil if the
+	// district has not given it yet (see FetchServerKey).
+	ServerKey ed25519.PublicKey
 }
 
 // ErrNotEnrolled means this installation has not enrolled with a district.
@@ -51,9 +55,9 @@ var ErrNotEnrolled = errors.New("replica: this installation is not enrolled with
 // LoadIdentity reads the enrolment; ErrNotEnrolled if there is none.
 func LoadIdentity(ctx context.Context, st *store.Store) (Identity, error) {
 	var id Identity
-	var key string
+	var key, serverKey string
 	for k, p := range map[string]*string{keyServer: &id.Server, keyFingerprint: &id.Fingerprint, keyDevice: &id.DeviceID,
-		keySchool: &id.SchoolID, keyRole: &id.Role, keyKey: &key} {
+		keySchool: &id.SchoolID, keyRole: &id.Role, keyKey: &key, keyServerKey: &serverKey} {
 		v, err := st.Meta(ctx, k)
 		if err != nil {
 			return id, err
@@ -68,6 +72,11 @@ func LoadIdentity(ctx context.Context, st *store.Store) (Identity, error) {
 		return id, errors.New("replica: the stored device key is damaged; enrol again")
 	}
 	id.Key = ed25519.NewKeyFromSeed(seed)
+	if serverKey != "" {
+		if id.ServerKey, err = parseServerKey(serverKey); err != nil {
+			return id, err
+		}
+	}
 	return id, nil
 }
 
@@ -134,6 +143,11 @@ func Enrol(ctx context.Context, st *store.Store, opt EnrolOptions) (Identity, er
 		return id, err
 	}
 	id.DeviceID, id.SchoolID, id.Role, id.Key = res.DeviceID, res.SchoolID, res.Role, key
+	if res.ServerKey != "" {
+		if id.ServerKey, err = parseServerKey(res.ServerKey); err != nil {
+			return id, err
+		}
+	}
 	err = st.Update(ctx, func(tx *store.Tx) error {
 		if err := school.Adopt(tx, cur.ID, res.SchoolID); err != nil {
 			return err
@@ -142,7 +156,7 @@ func Enrol(ctx context.Context, st *store.Store, opt EnrolOptions) (Identity, er
 			return err
 		}
 		for k, v := range map[string]string{keyServer: id.Server, keyFingerprint: id.Fingerprint, keyDevice: id.DeviceID,
-			keySchool: id.SchoolID, keyRole: id.Role, keyKey: base64.StdEncoding.EncodeToString(key.Seed())} {
+			keySchool: id.SchoolID, keyRole: id.Role, keyKey: base64.StdEncoding.EncodeToString(key.Seed()), keyServerKey: res.ServerKey} {
 			if err := tx.SetMeta(k, v); err != nil {
 				return err
 			}

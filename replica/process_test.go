@@ -76,6 +76,7 @@ type districtProc struct {
 	t    *testing.T
 	bin  string
 	data string
+	db   string // --db: a PostgreSQL URL, or "" for SQLite in data
 	addr string // host:port, kept across restarts
 	pin  string
 	cmd  *exec.Cmd
@@ -94,7 +95,7 @@ func startDistrictProc(t *testing.T) *districtProc {
 // start runs the server and waits for its listening and fingerprint lines.
 func (p *districtProc) start() {
 	p.t.Helper()
-	p.cmd = exec.Command(p.bin, "serve", "--data", p.data, "--listen", p.addr)
+	p.cmd = exec.Command(p.bin, append([]string{"serve", "--data", p.data, "--listen", p.addr}, p.dbArgs()...)...)
 	out, err := p.cmd.StdoutPipe()
 	if err != nil {
 		p.t.Fatal(err)
@@ -113,7 +114,9 @@ func (p *districtProc) start() {
 		close(lines)
 	}()
 	timeout := time.After(30 * time.Second)
-	for p.pin == "" || strings.HasSuffix(p.addr, ":0") || !p.ready() {
+	oldPin := p.pin
+	p.pin = "" // wait for this process's own fingerprint line
+	for !p.ready() {
 		select {
 		case l, ok := <-lines:
 			if !ok {
@@ -133,6 +136,17 @@ func (p *districtProc) start() {
 		for range lines {
 		}
 	}()
+	if oldPin != "" && p.pin != oldPin {
+		p.t.Fatalf("the restarted server has another certificate: %s, was %s", p.pin, oldPin)
+	}
+}
+
+// dbArgs is the --db flag for p's commands, if it has a PostgreSQL database.
+func (p *districtProc) dbArgs() []string {
+	if p.db == "" {
+		return nil
+	}
+	return []string{"--db", p.db}
 }
 
 func (p *districtProc) ready() bool { return p.pin != "" && !strings.HasSuffix(p.addr, ":0") }
@@ -158,7 +172,7 @@ func (p *districtProc) url() string { return "https://" + p.addr }
 // its output.
 func (p *districtProc) admin(args ...string) string {
 	p.t.Helper()
-	args = append(args[:2:2], append([]string{"--data", p.data}, args[2:]...)...)
+	args = append(args[:2:2], append(append([]string{"--data", p.data}, p.dbArgs()...), args[2:]...)...)
 	out, err := exec.Command(p.bin, args...).Output()
 	if err != nil {
 		p.t.Fatalf("qiao-district %s: %v", strings.Join(args, " "), err)

@@ -3,6 +3,7 @@ package replica
 import (
 	"context"
 	"net"
+	"net/http"
 	"testing"
 	"time"
 
@@ -241,5 +242,44 @@ func TestPushTwiceChangesNothing(t *testing.T) {
 	after, _ := d.srv.DB().SyncState(ctx, district.Device{ID: st1.Device})
 	if rep.Pushed == 0 || after.ServerSeq != before.ServerSeq || rep.Conflicts != 0 {
 		t.Fatalf("re-push of %d changes moved the server from %d to %d (%d conflicts)", rep.Pushed, before.ServerSeq, after.ServerSeq, rep.Conflicts)
+	}
+}
+
+func TestRestoredDeviceGetsItsOwnRowsBack(t *testing.T) {
+	ctx := context.Background()
+	d := startDistrict(t)
+	a := d.school(t, "A校")
+	st, r := d.device(t, a, "A")
+	syncOK(t, r)
+	backup := t.TempDir() + "/before.qiao"
+	if err := store.BackupDir(ctx, st.Dir, backup); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for i := 0; i < 45; i++ {
+		ids = append(ids, put(t, st, "research_teachers", "", store.Fields{"name": "老师"}))
+	}
+	syncOK(t, r)
+	dir := st.Dir
+	st.Close()
+	if _, err := store.Restore(ctx, dir, backup); err != nil {
+		t.Fatal(err)
+	}
+	st2, err := store.Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st2.Close()
+	r2, err := Open(ctx, st2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2.pull.n = 10 // the full pull takes several pages
+	r2.c.http.Transport.(*http.Transport).CloseIdleConnections()
+	syncOK(t, r2)
+	for _, id := range ids {
+		if name, _ := teacherName(t, st2, id); name != "老师" {
+			t.Fatalf("row %s did not come back after the restore", id)
+		}
 	}
 }

@@ -3,13 +3,13 @@ package replica
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
 
+	"qiao/content"
 	"qiao/district"
 	"qiao/store"
 	"qiao/syncproto"
@@ -25,6 +25,11 @@ type Report struct {
 	BytesUp   int64 // compressed bytes sent in batches
 	BytesDown int64 // compressed bytes received in batches
 	Took      time.Duration
+
+	// Files (with Replica.Files set): files sent and received whole, files
+	// rows name that the server does not have yet, and their bytes.
+	FilesUp, FilesDown, FilesWaiting int
+	FileBytesUp, FileBytesDown       int64
 }
 
 // Batch sizes adapt to the link: a batch should take about batchTarget.
@@ -63,6 +68,11 @@ type Replica struct {
 	c    *client
 	push batcher
 	pull batcher
+
+	// Files is the app's content store; when set, Sync also moves the
+	// files rows name (see FileColumns). Nil syncs rows only.
+	Files *content.Store
+	chunk batcher // upload chunk size, in chunkUnits
 }
 
 // Open returns the replica of an enrolled store; ErrNotEnrolled if it is not.
@@ -95,6 +105,9 @@ func (r *Replica) Sync(ctx context.Context) (Report, error) {
 	if err == nil && rep.Pushed > 0 {
 		err = r.pullAll(ctx, &rep)
 	}
+	if err == nil && r.Files != nil {
+		err = r.syncFiles(ctx, &rep)
+	}
 	rep.Took = time.Since(start)
 	r.record(ctx, start, err)
 	return rep, err
@@ -124,29 +137,31 @@ func (r *Replica) pullAll(ctx context.Context, rep *Report) error {
 	if err != nil {
 		return err
 	}
+	// A pull from the start is a full pull, which includes this device's
+	// own rows, page after page, until it completes even if interrupted.
+	full, err := r.st.Checkpoint(ctx, checkpointFull)
+	if err != nil {
+		return err
+	}
+	if after == 0 {
+		full = 1
+	}
 	for {
-		page, n, err := r.pullPage(ctx, after)
+		page, n, err := r.pullPage(ctx, after, full == 1)
 		if err != nil {
 			return err
 		}
 		rep.BytesDown += int64(n)
 		rep.Pulled += len(page.Changes)
+		if !page.More {
+			full = 0
+		}
 		err = r.st.Update(ctx, func(tx *store.Tx) error {
-			for _, c := range page.Changes {
-				if c.SchoolID != "" && c.SchoolID != r.id.SchoolID && c.Table != "schools" {
-					return fmt.Errorf("replica: the server sent a row of another school (%s %s); refusing the page", c.Table, c.ID)
-				}
-				ok, err := tx.ApplyRemote(c)
-				if errors.Is(err, store.ErrUnknownTable) {
-					rep.Skipped++
-					continue
-				}
-				if err != nil {
-					return err
-				}
-				if ok {
-					rep.Applied++
-				}
+			if err := applyRows(tx, r.id.SchoolID, page.Changes, &rep.Applied, &rep.Skipped); err != nil {
+				return err
+			}
+			if err := tx.SetCheckpoint(checkpointFull, full); err != nil {
+				return err
 			}
 			return tx.SetCheckpoint(store.CheckpointPull, page.Next)
 		})
@@ -160,9 +175,15 @@ func (r *Replica) pullAll(ctx context.Context, rep *Report) error {
 	}
 }
 
+// checkpointFull is 1 while a full pull is under way.
+const checkpointFull = "sync.full_pull"
+
 // pullPage fetches one page after the cursor.
-func (r *Replica) pullPage(ctx context.Context, after int64) (syncproto.Page, int, error) {
+func (r *Replica) pullPage(ctx context.Context, after int64, full bool) (syncproto.Page, int, error) {
 	u := r.id.Server + "/v1/pull?after=" + strconv.FormatInt(after, 10) + "&limit=" + strconv.Itoa(r.pull.size())
+	if full {
+		u += "&full=1"
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return syncproto.Page{}, 0, err

@@ -34,7 +34,7 @@ func settingsScreen(w *window) fyne.CanvasObject {
 	save.Importance = widget.HighImportance
 	profile := widget.NewCard(i18n.T("settings.profile"), "", container.NewVBox(form, container.NewHBox(save), msg))
 	display := widget.NewCard(i18n.T("settings.display"), "", displayForm(w.prefs, w.applyDisplay))
-	return container.NewVBox(profile, display)
+	return container.NewVBox(profile, w.syncCard(), display)
 }
 
 // saveProfile stores the school and user from form, with a message the

@@ -40,6 +40,8 @@ type shell struct {
 	buttons map[string]*widget.Button
 	body    *fyne.Container
 	status  *fyne.Container
+	link    *widget.Label     // the district link's state
+	last    *widget.Label     // last sync, pending changes
 	railBG  *canvas.Rectangle // a plain colour: repainted when the theme changes
 	current string
 }
@@ -130,19 +132,21 @@ func (s *shell) refreshStatus() {
 	ctx := s.w.ctx
 	sch, _, _ := s.w.deps.Schools.Current(ctx)
 	u, _ := s.w.deps.Schools.User(ctx)
-	item := func(icon fyne.Resource, text string) fyne.CanvasObject {
-		return container.NewHBox(widget.NewIcon(icon), widget.NewLabel(text))
+	item := func(icon fyne.Resource, l *widget.Label) fyne.CanvasObject {
+		return container.NewHBox(widget.NewIcon(icon), l)
 	}
-	// There is no district link yet: say so rather than pretend.
+	// The link's state is the sync link's to say: offline until enrolled.
+	s.link, s.last = widget.NewLabel(""), widget.NewLabel("")
 	s.status.Objects = []fyne.CanvasObject{
-		item(theme.HomeIcon(), schoolLabel(sch)),
+		item(theme.HomeIcon(), widget.NewLabel(schoolLabel(sch))),
 		widget.NewSeparator(),
-		item(theme.AccountIcon(), userText(u.Name, string(u.Role))),
+		item(theme.AccountIcon(), widget.NewLabel(userText(u.Name, string(u.Role)))),
 		widget.NewSeparator(),
-		item(theme.MediaRecordIcon(), i18n.T("status.offline")),
+		item(theme.MediaRecordIcon(), s.link),
 		widget.NewSeparator(),
-		item(theme.ViewRefreshIcon(), i18n.T("status.never_synced")),
+		item(theme.ViewRefreshIcon(), s.last),
 	}
+	s.showLink()
 	s.status.Refresh()
 }
 

@@ -38,6 +38,7 @@ type Deps struct {
 	Prefs     prefs.Prefs
 	Version   string
 	UseSample func(context.Context) error // makes the sample school current, with sample records
+	StartSync SyncStarter                 // starts background sync once enrolled; nil: no sync
 }
 
 // Run opens the main window and blocks until it is closed.
@@ -45,11 +46,17 @@ func Run(d Deps) {
 	a := fyneapp.NewWithID(AppID)
 	a.SetIcon(assets.Icon)
 	w := newWindow(a, d)
+	ctx, stopPoll := context.WithCancel(context.Background())
+	defer stopPoll()
+	go w.sync.poll(ctx, syncPollEvery)
 	if os.Getenv(ReadyEnv) != "" {
 		a.Lifecycle().SetOnStarted(func() { go reportReady() })
 	}
 	w.win.ShowAndRun()
 }
+
+// syncPollEvery is how often the status bar re-reads the sync status.
+const syncPollEvery = 3 * time.Second
 
 // reportReady prints ReadyLine after the event loop has drawn a frame.
 func reportReady() {
@@ -82,6 +89,8 @@ type window struct {
 	placement *placementFlow
 	// research keeps the research section's place across section switches.
 	research *researchState
+	// sync is the link to the district server.
+	sync *syncLink
 }
 
 func newWindow(a fyne.App, d Deps) *window {
@@ -92,7 +101,9 @@ func newWindow(a fyne.App, d Deps) *window {
 	w.win.SetIcon(assets.Icon)
 	w.win.Resize(fyne.NewSize(w.prefs.WindowW, w.prefs.WindowH))
 	w.win.SetCloseIntercept(w.close)
+	w.sync = newSyncLink(w)
 	w.refresh()
+	w.sync.start()
 	return w
 }
 
@@ -101,6 +112,7 @@ func (w *window) close() {
 	size := w.win.Canvas().Size()
 	w.prefs.WindowW, w.prefs.WindowH = size.Width, size.Height
 	w.savePrefs()
+	w.sync.shutdown()
 	w.win.Close()
 }
 

@@ -14,34 +14,58 @@ import (
 	"qiao/district"
 )
 
-// adminFlags parses the flags of an admin command; it always has --data.
-// It returns the exit code to use when ok is false.
-func adminFlags(name string, args []string, stdout, stderr io.Writer, define func(fs *flag.FlagSet)) (data string, code int, ok bool) {
+// dbPlace is where a command finds the district database: PostgreSQL at
+// url when set, else SQLite in the data directory dir.
+type dbPlace struct {
+	dir string // --data
+	url string // --db
+}
+
+// dbFlag defines --db, whose default is $QIAO_DISTRICT_DB.
+func dbFlag(fs *flag.FlagSet) *string {
+	return fs.String("db", os.Getenv(envDB), "PostgreSQL URL")
+}
+
+// checkDB refuses a --db that is not a PostgreSQL URL.
+func checkDB(name, url string) error {
+	if url != "" && !district.IsPostgresURL(url) {
+		return fmt.Errorf("%s: --db (or $%s) must be a postgres://user@host/database URL, or empty for SQLite in --data", name, envDB)
+	}
+	return nil
+}
+
+// adminFlags parses the flags of an admin command; it always has --data
+// and --db. It returns the exit code to use when ok is false.
+func adminFlags(name string, args []string, stdout, stderr io.Writer, define func(fs *flag.FlagSet)) (data dbPlace, code int, ok bool) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	d := fs.String("data", defaultDataDir, "data directory")
+	url := dbFlag(fs)
 	if define != nil {
 		define(fs)
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			printUsage(stdout)
-			return "", exitOK, false
+			return dbPlace{}, exitOK, false
 		}
-		return "", usageError(stderr, name+": "+err.Error()), false
+		return dbPlace{}, usageError(stderr, name+": "+err.Error()), false
 	}
 	if fs.NArg() > 0 {
-		return "", usageError(stderr, fmt.Sprintf("%s: unexpected argument %q", name, fs.Arg(0))), false
+		return dbPlace{}, usageError(stderr, fmt.Sprintf("%s: unexpected argument %q", name, fs.Arg(0))), false
 	}
 	if *d == "" {
-		return "", usageError(stderr, name+": --data must not be empty"), false
+		return dbPlace{}, usageError(stderr, name+": --data must not be empty"), false
 	}
-	return *d, exitOK, true
+	if err := checkDB(name, *url); err != nil {
+		return dbPlace{}, usageError(stderr, err.Error()), false
+	}
+	return dbPlace{*d, *url}, exitOK, true
 }
 
-// withDB opens the database in data, runs f and closes it.
-func withDB(ctx context.Context, data string, stderr io.Writer, f func(*district.DB) error) int {
-	db, err := district.OpenDB(ctx, data)
+// withDB opens the database at data, runs f and closes it.
+func withDB(ctx context.Context, data dbPlace, stderr io.Writer, f func(*district.DB) error) int {
+	db, err := district.Open(ctx, data.dir, data.url)
 	if err == nil {
 		err = f(db)
 		if cerr := db.Close(); err == nil {
@@ -55,19 +79,26 @@ func withDB(ctx context.Context, data string, stderr io.Writer, f func(*district
 	return exitOK
 }
 
-// ensureDir creates the data directory if missing.
-func ensureDir(data string) error {
-	if err := os.MkdirAll(data, 0o700); err != nil {
+// ensureDir creates the data directory if missing (for SQLite).
+func ensureDir(data dbPlace) error {
+	if data.url != "" {
+		return nil
+	}
+	if err := os.MkdirAll(data.dir, 0o700); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
 	return nil
 }
 
 // existingDir refuses a data directory without a district database, so a
-// mistyped --data does not silently create an empty one.
-func existingDir(data string) error {
-	if _, err := os.Stat(filepath.Join(data, district.DBFile)); err != nil {
-		return fmt.Errorf("no district database in %s (add a school first, or check --data)", data)
+// mistyped --data does not silently create an empty one. A PostgreSQL
+// database must exist already (connecting to a mistyped one fails).
+func existingDir(data dbPlace) error {
+	if data.url != "" {
+		return nil
+	}
+	if _, err := os.Stat(filepath.Join(data.dir, district.DBFile)); err != nil {
+		return fmt.Errorf("no district database in %s (add a school first, or check --data)", data.dir)
 	}
 	return nil
 }

@@ -31,6 +31,8 @@ func TestAdminUsageErrors(t *testing.T) {
 		{"code", "issue", "--data", data, "--school", "S", "--role", "teacher", "--valid", "-1h"},
 		{"device", "frob"},
 		{"device", "revoke", "--data", data},
+		{"school", "list", "--data", data, "--db", "mysql://x/y"},
+		{"serve", "--data", data, "--db", "district.db"},
 	} {
 		var stdout, stderr bytes.Buffer
 		if code := run(context.Background(), args, &stdout, &stderr); code != exitUsage {

@@ -2,14 +2,20 @@
 //
 // Usage:
 //
-//	qiao-district serve [--data DIR] [--listen HOST:PORT] [--cert FILE --key FILE | --insecure-http]
+//	qiao-district serve [--data DIR] [--db URL] [--listen HOST:PORT] [--cert FILE --key FILE | --insecure-http]
 //	qiao-district tls fingerprint --data DIR
-//	qiao-district school add --data DIR --name NAME [--code CODE]
-//	qiao-district school list --data DIR
-//	qiao-district code issue --data DIR --school ID --role ROLE [--valid 72h]
-//	qiao-district device list --data DIR
-//	qiao-district device revoke --data DIR --id ID
+//	qiao-district school add --data DIR [--db URL] --name NAME [--code CODE]
+//	qiao-district school list --data DIR [--db URL]
+//	qiao-district code issue --data DIR [--db URL] --school ID --role ROLE [--valid 72h]
+//	qiao-district device list --data DIR [--db URL]
+//	qiao-district device revoke --data DIR [--db URL] --id ID
+//	qiao-district import-bundle --data DIR [--db URL] --out RETURN-FILE FILE
+//	qiao-district status password --data DIR [--db URL] [--loopback | --remove]
 //	qiao-district version
+//
+// The database is SQLite in DIR unless --db (or $QIAO_DISTRICT_DB) names a
+// PostgreSQL database, postgres://user@host/database, which several serve
+// processes may share.
 //
 // serve listens, prints one line "listening on ADDR" to standard output
 // with the real address (so --listen 127.0.0.1:0 picks a free port) and,
@@ -27,6 +33,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 
 	"qiao/district"
@@ -39,6 +46,9 @@ var Version = "devel"
 // defaultDataDir is the data directory used when --data is not given.
 const defaultDataDir = "./qiao-district-data"
 
+// envDB is the environment variable that gives --db its default.
+const envDB = "QIAO_DISTRICT_DB"
+
 // Exit codes.
 const (
 	exitOK    = 0
@@ -47,13 +57,15 @@ const (
 )
 
 const usage = `Usage:
-  qiao-district serve [--data DIR] [--listen HOST:PORT] [--cert FILE --key FILE | --insecure-http]
+  qiao-district serve [--data DIR] [--db URL] [--listen HOST:PORT] [--cert FILE --key FILE | --insecure-http]
   qiao-district tls fingerprint --data DIR
-  qiao-district school add --data DIR --name NAME [--code CODE]
-  qiao-district school list --data DIR
-  qiao-district code issue --data DIR --school ID --role ROLE [--valid 72h]
-  qiao-district device list --data DIR
-  qiao-district device revoke --data DIR --id ID
+  qiao-district school add --data DIR [--db URL] --name NAME [--code CODE]
+  qiao-district school list --data DIR [--db URL]
+  qiao-district code issue --data DIR [--db URL] --school ID --role ROLE [--valid 72h]
+  qiao-district device list --data DIR [--db URL]
+  qiao-district device revoke --data DIR [--db URL] --id ID
+  qiao-district import-bundle --data DIR [--db URL] --out RETURN-FILE FILE
+  qiao-district status password --data DIR [--db URL] [--loopback | --remove]
   qiao-district version
 
 Commands:
@@ -69,13 +81,35 @@ Commands:
                  code, which is stored only as a hash and cannot be shown again
   device list    list enrolled devices
   device revoke  revoke a device: its next request is refused
+  import-bundle  import a school's offline bundle (from a USB stick): all of
+                 it or, if any change is refused, none of it; then write to
+                 RETURN-FILE the bundle to take back to the school
+  status password
+                 set the password of the status page (GET /status and
+                 /status.json: schools, devices, sync state, errors), read
+                 from standard input and stored as a salted hash. Loopback
+                 clients (on the server, or through an SSH tunnel) need no
+                 password; others need it (HTTP Basic auth, any user name)
+                 and are refused while none is set. --loopback requires it
+                 from loopback clients too (a reverse proxy on the server);
+                 --remove removes it
   version        print the version
 
-The admin commands work on the database in DIR while the server runs.
+The admin commands work on the database while the server runs.
 --data defaults to %[1]s for every command.
+
+The database is SQLite (DIR/district.db) unless --db URL, or the environment
+variable %[3]s, names a PostgreSQL database:
+  --db postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=...]
+The database must exist and belong to USER; its tables are created on first
+use. Several serve processes (e.g. behind a load balancer) may share one
+PostgreSQL database; give each the same certificate (--cert/--key, or a copy
+of DIR/tls), since the apps pin its fingerprint.
 
 Options for serve:
   --data DIR          data directory, created if missing (default %[1]s)
+  --db URL            PostgreSQL database instead of SQLite in DIR
+                      (default $%[3]s)
   --listen HOST:PORT  address to listen on (default %[2]s, loopback only;
                       port 0 picks a free port; 0.0.0.0:8443 serves the network)
   --cert FILE         serve this PEM certificate (chain) instead of the
@@ -110,6 +144,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return codeCmd(ctx, args[1:], stdout, stderr)
 	case "device":
 		return device(ctx, args[1:], stdout, stderr)
+	case "import-bundle":
+		return importBundle(ctx, args[1:], stdout, stderr)
+	case "status":
+		return statusCmd(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		if len(args) > 1 {
 			return usageError(stderr, "version takes no arguments")
@@ -129,6 +167,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	dataDir := fs.String("data", defaultDataDir, "data directory")
+	dbURL := dbFlag(fs)
 	listen := fs.String("listen", district.DefaultListen, "listen address")
 	certFile := fs.String("cert", "", "PEM certificate file")
 	keyFile := fs.String("key", "", "PEM private key file")
@@ -149,6 +188,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *listen == "" {
 		return usageError(stderr, "serve: --listen must not be empty")
 	}
+	if err := checkDB("serve", *dbURL); err != nil {
+		return usageError(stderr, err.Error())
+	}
 	if (*certFile == "") != (*keyFile == "") {
 		return usageError(stderr, "serve: --cert and --key must be given together")
 	}
@@ -162,7 +204,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *insecure {
 		fmt.Fprintln(stderr, "qiao-district: warning: --insecure-http: serving plain HTTP without TLS; use it only for tests on loopback")
 	}
-	s, err := district.New(district.Config{DataDir: *dataDir, Listen: *listen,
+	district.Version = Version // shown on the status page
+	s, err := district.New(district.Config{DataDir: *dataDir, DatabaseURL: *dbURL, Listen: *listen,
 		CertFile: *certFile, KeyFile: *keyFile, Insecure: *insecure})
 	if err != nil {
 		fmt.Fprintf(stderr, "qiao-district: %v\n", err)
@@ -175,7 +218,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitError
 	}
 	fp := s.Fingerprint()
-	log.Info("starting", "version", Version, "data", *dataDir, "addr", ln.Addr().String(), "tls", fp != "")
+	dbKind := "sqlite"
+	if *dbURL != "" {
+		dbKind = "postgres" // the URL itself may hold a password: not logged
+	}
+	log.Info("starting", "version", Version, "data", *dataDir, "db", dbKind, "addr", ln.Addr().String(), "tls", fp != "")
 	fmt.Fprintf(stdout, "listening on %s\n", ln.Addr())
 	if fp != "" {
 		fmt.Fprintf(stdout, "fingerprint SHA256 %s\n", fp)
@@ -200,11 +247,18 @@ func tlsCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	// Like the other admin commands, refuse a mistyped --data rather than
 	// print the fingerprint of a new certificate no server uses.
-	if err := existingDir(data); err != nil {
+	// With --db the database is elsewhere: DIR must hold the certificate.
+	err := existingDir(dbPlace{dir: data.dir})
+	if _, serr := os.Stat(filepath.Join(data.dir, district.TLSDir)); data.url != "" && serr != nil {
+		err = fmt.Errorf("no certificate in %s (start the server once, or check --data)", filepath.Join(data.dir, district.TLSDir))
+	} else if data.url != "" {
+		err = nil
+	}
+	if err != nil {
 		fmt.Fprintf(stderr, "qiao-district: %v\n", err)
 		return exitError
 	}
-	cert, err := district.LoadOrCreateCert(data)
+	cert, err := district.LoadOrCreateCert(data.dir)
 	if err != nil {
 		fmt.Fprintf(stderr, "qiao-district: %v\n", err)
 		return exitError
@@ -222,5 +276,5 @@ func usageError(stderr io.Writer, msg string) int {
 
 // printUsage writes the usage text to w.
 func printUsage(w io.Writer) {
-	fmt.Fprintf(w, usage, defaultDataDir, district.DefaultListen)
+	fmt.Fprintf(w, usage, defaultDataDir, district.DefaultListen, envDB)
 }

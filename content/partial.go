@@ -1,0 +1,219 @@
+package content
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Partial files: a file being transferred (downloaded by the app, uploaded
+// to the district server) grows in partial/<hash>.<tag> until it is whole;
+// a transfer cut at any point resumes from the partial file's size. Commit
+// checks the SHA-256 of the whole file and only then moves it under its
+// hash, so a half-transferred file is never visible through Has, Open or
+// Path. The tag tells apart transfers of the same hash that must not mix
+// (the server uses the uploading device's id).
+const partialDir = "partial"
+
+var (
+	// ErrHashMismatch means a partial file, once whole, did not have the
+	// hash it was named by; Commit deleted it.
+	ErrHashMismatch = errors.New("content: the transferred file does not match its hash; it was discarded")
+	// ErrTooLarge means an append would grow a partial file past its limit.
+	ErrTooLarge = errors.New("content: the file is larger than allowed")
+	// ErrBadTag means a partial's tag is not 1 to 64 of [0-9a-z-].
+	ErrBadTag = errors.New("content: a partial file's tag must be 1 to 64 characters of 0-9, a-z and '-'")
+)
+
+// OffsetError means an append was asked to start somewhere other than the
+// end of the partial file; Have is where it ends.
+type OffsetError struct{ Want, Have int64 }
+
+func (e *OffsetError) Error() string {
+	return fmt.Sprintf("content: append at byte %d, but the partial file holds %d bytes", e.Want, e.Have)
+}
+
+// partialLocks serialise appends to, commits and removals of partial
+// files, by the hash's first byte (package-wide: a Store has no room for them).
+var partialLocks [256]sync.Mutex
+
+// Partial is the incomplete transfer of one hash under one tag.
+type Partial struct {
+	s    *Store
+	hash string
+	path string
+}
+
+func validTag(t string) bool {
+	if len(t) == 0 || len(t) > 64 {
+		return false
+	}
+	for i := 0; i < len(t); i++ {
+		c := t[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// Partial returns the partial file of hash under tag; nothing is created
+// until the first Append.
+func (s *Store) Partial(hash, tag string) (*Partial, error) {
+	if !ValidHash(hash) {
+		return nil, fmt.Errorf("%w: %q", ErrBadHash, hash)
+	}
+	if !validTag(tag) {
+		return nil, fmt.Errorf("%w: %q", ErrBadTag, tag)
+	}
+	return &Partial{s: s, hash: hash, path: filepath.Join(s.dir, partialDir, hash+"."+tag)}, nil
+}
+
+func (p *Partial) lock() *sync.Mutex { return &partialLocks[unhex(p.hash[0])<<4|unhex(p.hash[1])] }
+
+// Hash is the hash the partial file must have once whole.
+func (p *Partial) Hash() string { return p.hash }
+
+// Size returns how many bytes the partial file holds (0 if none).
+func (p *Partial) Size() (int64, error) {
+	info, err := os.Stat(p.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("content: %w", err)
+	}
+	return info.Size(), nil
+}
+
+// Append writes what r yields at byte off, which must be the partial
+// file's size (else *OffsetError, nothing written), and returns the new
+// size. The file may not grow past limit bytes (ErrTooLarge, nothing
+// written beyond it). Bytes written before r fails are kept and synced:
+// they are valid, and the next Append resumes after them.
+func (p *Partial) Append(off int64, r io.Reader, limit int64) (int64, error) {
+	mu := p.lock()
+	mu.Lock()
+	defer mu.Unlock()
+	if err := os.MkdirAll(filepath.Dir(p.path), 0o755); err != nil {
+		return 0, fmt.Errorf("content: %w", err)
+	}
+	f, err := os.OpenFile(p.path, os.O_WRONLY|os.O_CREATE, 0o644)
+	if err != nil {
+		return 0, fmt.Errorf("content: %w", err)
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return 0, fmt.Errorf("content: %w", err)
+	}
+	if info.Size() != off {
+		return info.Size(), &OffsetError{Want: off, Have: info.Size()}
+	}
+	if _, err := f.Seek(off, io.SeekStart); err != nil {
+		return off, fmt.Errorf("content: %w", err)
+	}
+	// One byte more than allowed tells "too large" from "exactly full".
+	n, copyErr := io.CopyBuffer(onlyWriter{f}, io.LimitReader(r, limit-off+1), make([]byte, copyBuf))
+	if off+n > limit {
+		// Drop the byte(s) beyond the limit; what came before stays valid.
+		n = limit - off
+		if err := f.Truncate(limit); err != nil {
+			return off, fmt.Errorf("content: %w", err)
+		}
+		copyErr = ErrTooLarge
+	}
+	if err := f.Sync(); err != nil {
+		return off, fmt.Errorf("content: sync partial file: %w", err)
+	}
+	if copyErr != nil && !errors.Is(copyErr, ErrTooLarge) {
+		copyErr = fmt.Errorf("content: append: %w", copyErr)
+	}
+	return off + n, copyErr
+}
+
+// onlyWriter hides *os.File's ReadFrom so CopyBuffer uses our buffer.
+type onlyWriter struct{ w io.Writer }
+
+func (o onlyWriter) Write(p []byte) (int, error) { return o.w.Write(p) }
+
+// Commit checks that the partial file hashes to its name and moves it
+// into the store; on a mismatch it deletes the partial file and returns
+// ErrHashMismatch. Committing a hash the store already holds just drops
+// the partial file.
+func (p *Partial) Commit() (Ref, error) {
+	mu := p.lock()
+	mu.Lock()
+	defer mu.Unlock()
+	f, err := os.Open(p.path)
+	if err != nil {
+		return Ref{}, fmt.Errorf("content: commit: %w", err)
+	}
+	h := sha256.New()
+	n, err := io.CopyBuffer(h, f, make([]byte, copyBuf))
+	f.Close()
+	if err != nil {
+		return Ref{}, fmt.Errorf("content: commit: %w", err)
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != p.hash {
+		os.Remove(p.path)
+		return Ref{}, fmt.Errorf("%w (want %s, got %s)", ErrHashMismatch, p.hash, got)
+	}
+	if err := os.Chmod(p.path, 0o444); err != nil {
+		return Ref{}, fmt.Errorf("content: commit: %w", err)
+	}
+	ref := Ref{Hash: p.hash, Size: n}
+	if err := p.s.install(p.path, ref); err != nil {
+		return Ref{}, err
+	}
+	return ref, nil
+}
+
+// Remove deletes the partial file, if any.
+func (p *Partial) Remove() error {
+	mu := p.lock()
+	mu.Lock()
+	defer mu.Unlock()
+	if err := os.Remove(p.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("content: %w", err)
+	}
+	return nil
+}
+
+// SweepPartials removes partial files not written to for longer than age
+// (abandoned transfers), and returns how many it removed.
+func (s *Store) SweepPartials(age time.Duration) (int, error) {
+	dir := filepath.Join(s.dir, partialDir)
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("content: %w", err)
+	}
+	cutoff, n := time.Now().Add(-age), 0
+	for _, e := range entries {
+		hash, _, ok := strings.Cut(e.Name(), ".")
+		if !ok || !ValidHash(hash) || e.IsDir() {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil || info.ModTime().After(cutoff) {
+			continue
+		}
+		p := &Partial{s: s, hash: hash, path: filepath.Join(dir, e.Name())}
+		if err := p.Remove(); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
