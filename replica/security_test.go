@@ -145,14 +145,14 @@ func TestSecurityBadBatchesRefused(t *testing.T) {
 		status int
 		code   string
 	}{
-		"not gzip":          {[]byte(`{"changes":[]}`), 400, "bad_batch"},
-		"not json":          {zip([]byte(`{"changes":[`)), 400, "bad_batch"},
-		"unknown field":     {zip([]byte(`{"changes":[],"evil":1}`)), 400, "bad_batch"},
-		"bad table name":    {zip([]byte(`{"changes":[{"seq":1,"tbl":"x; DROP TABLE sync_rows","id":"` + store.NewID() + `","school":"` + a + `","hlc":5,"origin":"` + r.id.DeviceID + `","data":{}}]}`)), 400, "bad_batch"},
-		"data not object":   {zip([]byte(`{"changes":[{"seq":1,"tbl":"t","id":"` + store.NewID() + `","school":"` + a + `","hlc":5,"origin":"` + r.id.DeviceID + `","data":[1]}]}`)), 400, "bad_batch"},
-		"zip bomb":          {bomb(), 413, "batch_too_large"},
-		"too many changes":  {zip(manyBody), 413, "batch_too_large"},
-		"future clock":      {encodePush(t, syncproto.Change{Seq: 1, Table: "research_teachers", ID: store.NewID(), SchoolID: a, HLC: uint64(store.HLC(1) << 62), Origin: r.id.DeviceID, Data: json.RawMessage(`{}`)}), 403, "partition"},
+		"not gzip":         {[]byte(`{"changes":[]}`), 400, "bad_batch"},
+		"not json":         {zip([]byte(`{"changes":[`)), 400, "bad_batch"},
+		"unknown field":    {zip([]byte(`{"changes":[],"evil":1}`)), 400, "bad_batch"},
+		"bad table name":   {zip([]byte(`{"changes":[{"seq":1,"tbl":"x; DROP TABLE sync_rows","id":"` + store.NewID() + `","school":"` + a + `","hlc":5,"origin":"` + r.id.DeviceID + `","data":{}}]}`)), 400, "bad_batch"},
+		"data not object":  {zip([]byte(`{"changes":[{"seq":1,"tbl":"t","id":"` + store.NewID() + `","school":"` + a + `","hlc":5,"origin":"` + r.id.DeviceID + `","data":[1]}]}`)), 400, "bad_batch"},
+		"zip bomb":         {bomb(), 413, "batch_too_large"},
+		"too many changes": {zip(manyBody), 413, "batch_too_large"},
+		"future clock":     {encodePush(t, syncproto.Change{Seq: 1, Table: "research_teachers", ID: store.NewID(), SchoolID: a, HLC: uint64(store.HLC(1) << 62), Origin: r.id.DeviceID, Data: json.RawMessage(`{}`)}), 403, "partition"},
 	} {
 		status, code := raw(t, r, http.MethodPost, "/v1/push", tc.body, nil)
 		if status != tc.status || code != tc.code {
