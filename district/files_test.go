@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -191,4 +193,51 @@ func testFileUploadRefusals(t *testing.T, f *fixture) {
 	if st, _, body := f.file(b, "GET", h, nil, nil); st != 200 || !bytes.Equal(body, data) {
 		t.Fatalf("other school reading a district-wide file: %d", st)
 	}
+}
+
+// FuzzFileUpload feeds the upload handler arbitrary hashes, offsets and
+// chunks: it must never fail inside (5xx) and never store bytes under a
+// hash they do not have.
+func FuzzFileUpload(f *testing.F) {
+	s, err := New(Config{DataDir: filepath.Join(f.TempDir(), "data"), Insecure: true})
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer s.Close()
+	school, err := s.db.AddSchool(context.Background(), "Fuzz School", "")
+	if err != nil {
+		f.Fatal(err)
+	}
+	dev := Device{ID: "01a21cd0-b37e-7a93-a7f2-18ebc074156d", SchoolID: school, Role: RoleTeacher}
+	files := s.newFileServer()
+	f.Add("", "0", true, false, []byte("教研"))
+	f.Add("", "5", false, false, []byte("abc"))
+	f.Add(sha([]byte("x")), "0", true, true, []byte("y"))
+	f.Add("../../x", "+1", true, false, []byte{})
+	f.Fuzz(func(t *testing.T, hash, offset string, final, district bool, body []byte) {
+		if hash == "" {
+			hash = sha(body)
+		}
+		q := "offset=" + url.QueryEscape(offset)
+		if final {
+			q += "&final=1"
+		}
+		if district {
+			q += "&district=1"
+		}
+		req := httptest.NewRequest("PUT", "/v1/files/x?"+q, bytes.NewReader(body))
+		req.SetPathValue("hash", hash)
+		req = req.WithContext(context.WithValue(req.Context(), deviceKey{}, dev))
+		w := httptest.NewRecorder()
+		files.put(w, req)
+		if w.Code >= 500 {
+			t.Fatalf("PUT %q %s: %d %s", hash, q, w.Code, w.Body)
+		}
+		if w.Code == 201 {
+			st, _ := files.store()
+			if err := st.Verify(hash); err != nil {
+				t.Fatalf("stored %q does not verify: %v", hash, err)
+			}
+		}
+	})
 }

@@ -2,13 +2,14 @@
 // district runs so that its schools' Qiao installations can enrol, sync
 // and find each other.
 //
-// A Server owns a data directory with its SQLite database (district.db),
-// its TLS certificate (tls/, see tls.go) and an HTTP handler, served over
-// HTTPS. Today it serves enrolment (POST /v1/enrol) and
-// signed requests from enrolled devices (see auth.go and
-// docs/sync-protocol.md); sync, signalling and a PostgreSQL back end will
-// be added as further handlers and fields. The package is pure Go and must
-// not import the desktop application (qiao/app, qiao/ui) or fyne.
+// A Server owns a data directory with its TLS certificate (tls/, see
+// tls.go) and its database — SQLite (district.db) by default, or
+// PostgreSQL shared by several processes (db.go, dialect.go) — and serves
+// over HTTPS: enrolment and signed requests (auth.go), sync (sync.go,
+// syncdb.go), offline bundles (bundle.go), files (files.go) and the
+// status page (status.go); docs/sync-protocol.md is the protocol. The
+// package is pure Go and must not import the desktop application
+// (qiao/app, qiao/ui) or fyne.
 package district
 
 import (
