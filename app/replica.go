@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"time"
 
+	"qiao/content"
 	"qiao/district"
 	"qiao/i18n"
 	"qiao/messages"
@@ -72,6 +74,9 @@ func runReplica(ctx context.Context, dir string, args []string, stdout, stderr i
 		defer st.Close()
 		r, err := replica.Open(ctx, st)
 		if err != nil {
+			return fail(err)
+		}
+		if r.Files, err = content.Open(filepath.Join(dir, "files")); err != nil {
 			return fail(err)
 		}
 		rep, err := r.Sync(ctx)
