@@ -54,7 +54,7 @@ func runGUI(ctx context.Context, dir string, withSample bool, stderr io.Writer) 
 		fmt.Fprintln(stderr, i18n.T("cli.error", err))
 		return 1
 	}
-	bg := &syncLoop{st: st}
+	bg := &syncLoop{st: st, files: files}
 	defer bg.stop()
 	ui.Run(ui.Deps{Store: st, Schools: schools, Files: files, Prefs: p, Version: Version, UseSample: useSample,
 		StartSync: bg.start})
@@ -67,6 +67,7 @@ const syncInterval = 5 * time.Minute
 // syncLoop runs background sync with the district for the window's life.
 type syncLoop struct {
 	st     *store.Store
+	files  *content.Store // attachments travel with the rows
 	mu     sync.Mutex
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -87,6 +88,7 @@ func (l *syncLoop) start(done func(replica.Report, error)) (*replica.Runner, fun
 		cancel()
 		return nil, nil, err
 	}
+	r.Files = l.files
 	ru := replica.NewRunner(r, syncInterval)
 	ru.Done = done
 	l.cancel = cancel

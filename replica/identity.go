@@ -148,6 +148,7 @@ func Enrol(ctx context.Context, st *store.Store, opt EnrolOptions) (Identity, er
 			return id, err
 		}
 	}
+	st.Clock.Observe(store.HLC(res.SchoolHLC))
 	err = st.Update(ctx, func(tx *store.Tx) error {
 		if err := school.Adopt(tx, cur.ID, res.SchoolID); err != nil {
 			return err

@@ -283,3 +283,33 @@ func TestRestoredDeviceGetsItsOwnRowsBack(t *testing.T) {
 		}
 	}
 }
+
+func TestEnrolKeepsAnOlderLocalSchoolName(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	// The school set itself up long before the district added it.
+	if _, err := school.NewService(st).Save(ctx, school.School{Name: "本校自己的名称"}); err != nil {
+		t.Fatal(err)
+	}
+	d := startDistrict(t)
+	sid := d.school(t, "区里登记的名称")
+	if _, err := Enrol(ctx, st, EnrolOptions{Server: d.url, Code: d.code(t, sid, district.RoleTeacher), DeviceName: "x", Fingerprint: d.pin}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Open(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep := syncOK(t, r); rep.Conflicts != 0 {
+		t.Fatalf("enrolment produced %d conflicts", rep.Conflicts)
+	}
+	var name string
+	st.DB.QueryRow(`SELECT name FROM schools WHERE id=?`, sid).Scan(&name)
+	if name != "本校自己的名称" {
+		t.Fatalf("school name after enrolment = %q", name)
+	}
+}

@@ -165,7 +165,10 @@ func (tx *Tx) Rekey(from, to string) error {
 			return fmt.Errorf("store: rekey %s: %w", t, err)
 		}
 	}
-	if _, err := tx.ExecContext(tx.ctx, `UPDATE schools SET id=? WHERE id=?`, to, from); err != nil {
+	// The school's own profile is stamped now, so it overwrites the
+	// district's entry for the school (observed by the caller) however
+	// old the local profile is.
+	if _, err := tx.ExecContext(tx.ctx, `UPDATE schools SET id=?, hlc=? WHERE id=?`, to, int64(tx.s.Clock.Now()), from); err != nil {
 		return fmt.Errorf("store: rekey school: %w", err)
 	}
 	if _, err := tx.ExecContext(tx.ctx, `DELETE FROM changes`); err != nil {
