@@ -54,7 +54,8 @@ func ValidRole(r string) bool {
 // Write portable SQL: ? placeholders, ON CONFLICT, RETURNING, coalesce;
 // booleans as 0/1 integers (b2i); read-only snapshots with d.readTx.
 type DB struct {
-	sql     *sql.DB
+	sql     *sql.DB // writes, and small reads; on SQLite one connection (see OpenDB)
+	read    *sql.DB // read-only snapshots (readTx); the same pool on PostgreSQL
 	dialect dialect
 	clock   *store.Clock // stamps the rows the district writes itself
 }
@@ -82,12 +83,30 @@ func OpenDB(ctx context.Context, dir string) (*DB, error) {
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(FULL)")
 	q.Set("_txlock", "immediate")
-	dsn := "file:" + filepath.ToSlash(filepath.Join(dir, DBFile)) + "?" + q.Encode()
-	db, err := sql.Open("sqlite", dsn)
+	file := "file:" + filepath.ToSlash(filepath.Join(dir, DBFile))
+	db, err := sql.Open("sqlite", file+"?"+q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("district: open database: %w", err)
 	}
-	return openWith(ctx, db, sqlite)
+	// SQLite has one writer at a time. With one connection for writes,
+	// requests queue for it in Go, in order and under their own
+	// deadlines, instead of spinning in SQLite's busy handler until it
+	// gives up ("database is locked") when 200 devices sync at once.
+	// Snapshot reads (pull pages, the status page) use a separate pool.
+	db.SetMaxOpenConns(1)
+	d, err := openWith(ctx, db, sqlite)
+	if err != nil {
+		return nil, err
+	}
+	r := url.Values{}
+	r.Add("_pragma", "busy_timeout(10000)")
+	r.Add("_pragma", "query_only(1)")
+	if d.read, err = sql.Open("sqlite", file+"?"+r.Encode()); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("district: open database: %w", err)
+	}
+	d.read.SetMaxOpenConns(8)
+	return d, nil
 }
 
 // OpenPostgres opens (migrating if needed) the PostgreSQL database at
@@ -113,7 +132,7 @@ func OpenPostgres(ctx context.Context, url string) (*DB, error) {
 const pgMaxConns = 16
 
 func openWith(ctx context.Context, db *sql.DB, dia dialect) (*DB, error) {
-	d := &DB{sql: db, dialect: dia}
+	d := &DB{sql: db, read: db, dialect: dia}
 	if err := d.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -128,7 +147,12 @@ func openWith(ctx context.Context, db *sql.DB, dia dialect) (*DB, error) {
 }
 
 // Close closes the database.
-func (d *DB) Close() error { return d.sql.Close() }
+func (d *DB) Close() error {
+	if d.read != d.sql {
+		d.read.Close()
+	}
+	return d.sql.Close()
+}
 
 // pgMigrationLock is the key of the advisory lock that serializes the
 // migrations of server processes starting at once on one PostgreSQL

@@ -101,7 +101,7 @@ func (d *DB) readTx(ctx context.Context) (*sql.Tx, error) {
 	if d.dialect == postgres {
 		opts.Isolation = sql.LevelRepeatableRead
 	}
-	return d.sql.BeginTx(ctx, opts)
+	return d.read.BeginTx(ctx, opts)
 }
 
 // b2i stores a boolean as 0/1, the same on both dialects.
