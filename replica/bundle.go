@@ -160,7 +160,7 @@ func ImportBundle(ctx context.Context, st *store.Store, path string) (BundleRepo
 
 // applyRows applies rows received from the district in tx, refusing rows
 // of another school; it counts the rows applied and those skipped as
-// tables this version does not have.
+// tables this version does not have, and remembers the clock they advanced.
 func applyRows(tx *store.Tx, schoolID string, cs []syncproto.Change, applied, skipped *int) error {
 	for _, c := range cs {
 		if c.SchoolID != "" && c.SchoolID != schoolID && c.Table != "schools" {
@@ -178,7 +178,7 @@ func applyRows(tx *store.Tx, schoolID string, cs []syncproto.Change, applied, sk
 			*applied++
 		}
 	}
-	return nil
+	return tx.RememberClock()
 }
 
 // txCheckpoint reads a sync checkpoint inside tx; 0 if never set.

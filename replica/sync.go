@@ -132,7 +132,11 @@ func (r *Replica) record(ctx context.Context, at time.Time, syncErr error) {
 	}
 }
 
-func (r *Replica) pullAll(ctx context.Context, rep *Report) error {
+// bulkRows is how many rows a pull must have brought, with more to come,
+// before it drops the secondary indexes and builds them once at the end.
+const bulkRows = 5000
+
+func (r *Replica) pullAll(ctx context.Context, rep *Report) (err error) {
 	after, err := r.st.Checkpoint(ctx, store.CheckpointPull)
 	if err != nil {
 		return err
@@ -146,17 +150,54 @@ func (r *Replica) pullAll(ctx context.Context, rep *Report) error {
 	if after == 0 {
 		full = 1
 	}
-	for {
-		page, n, err := r.pullPage(ctx, after, full == 1)
-		if err != nil {
-			return err
+	// The next page is fetched while the current one is applied: at most
+	// two pages are in memory.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type fetched struct {
+		page syncproto.Page
+		n    int
+		err  error
+	}
+	fetch := func(after int64, full bool) <-chan fetched {
+		ch := make(chan fetched, 1)
+		go func() {
+			p, n, err := r.pullPage(ctx, after, full)
+			ch <- fetched{p, n, err}
+		}()
+		return ch
+	}
+	deferred := false
+	defer func() {
+		if deferred {
+			rerr := r.st.Update(context.WithoutCancel(ctx), func(tx *store.Tx) error { return tx.RestoreIndexes() })
+			if err == nil {
+				err = rerr
+			}
 		}
-		rep.BytesDown += int64(n)
+	}()
+	next, pulled := fetch(after, full == 1), 0
+	for {
+		f := <-next
+		if f.err != nil {
+			return f.err
+		}
+		page := f.page
+		rep.BytesDown += int64(f.n)
 		rep.Pulled += len(page.Changes)
-		if !page.More {
+		pulled += len(page.Changes)
+		if page.More {
+			next = fetch(page.Next, full == 1)
+		} else {
 			full = 0
 		}
+		bulk := page.More && pulled >= bulkRows && !deferred
 		err = r.st.Update(ctx, func(tx *store.Tx) error {
+			if bulk {
+				if err := tx.DeferIndexes(); err != nil {
+					return err
+				}
+			}
 			if err := applyRows(tx, r.id.SchoolID, page.Changes, &rep.Applied, &rep.Skipped); err != nil {
 				return err
 			}
@@ -168,7 +209,7 @@ func (r *Replica) pullAll(ctx context.Context, rep *Report) error {
 		if err != nil {
 			return err
 		}
-		after = page.Next
+		deferred = deferred || bulk
 		if !page.More {
 			return nil
 		}

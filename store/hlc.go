@@ -45,6 +45,13 @@ func (c *Clock) Now() HLC {
 	return c.last
 }
 
+// Last returns the latest stamp issued or observed.
+func (c *Clock) Last() HLC {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.last
+}
+
 // Observe folds a stamp seen from another device into the clock, so later
 // local stamps order after it.
 func (c *Clock) Observe(remote HLC) {

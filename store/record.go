@@ -58,27 +58,10 @@ var identRE = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
 // Put inserts or updates a row of a synced table. An empty id creates a new
 // row. The header (stamp, origin, tombstone) is set here, never by callers.
 func (tx *Tx) Put(table, schoolID, id string, f Fields) (Record, error) {
-	cols, err := tx.s.columns(table)
+	names, err := tx.s.fieldNames(table, f)
 	if err != nil {
 		return Record{}, err
 	}
-	known := map[string]bool{}
-	for _, c := range cols {
-		known[c] = true
-	}
-	names := make([]string, 0, len(f))
-	for k := range f {
-		if !identRE.MatchString(k) || !known[k] {
-			return Record{}, fmt.Errorf("store: table %s has no column %q", table, k)
-		}
-		for _, m := range syncedMeta {
-			if k == m {
-				return Record{}, fmt.Errorf("store: column %q is managed by the store", k)
-			}
-		}
-		names = append(names, k)
-	}
-	sort.Strings(names)
 	if id == "" {
 		id = NewID()
 	}
@@ -102,6 +85,77 @@ func (tx *Tx) Put(table, schoolID, id string, f Fields) (Record, error) {
 		return Record{}, fmt.Errorf("store: put %s: %w", table, err)
 	}
 	return rec, tx.logChange(table, rec.ID, base, baseOrigin)
+}
+
+// Update changes only the given columns of an existing row of a synced
+// table, stamps it anew and logs the change like Put. The row keeps its
+// other columns and its tombstone. ErrNotFound if there is no such row.
+func (tx *Tx) Update(table, id string, f Fields) (Record, error) {
+	names, err := tx.s.fieldNames(table, f)
+	if err != nil {
+		return Record{}, err
+	}
+	if len(names) == 0 {
+		return Record{}, fmt.Errorf("store: update %s: no columns to change", table)
+	}
+	base, baseOrigin, ok, err := tx.version(table, id)
+	if err != nil {
+		return Record{}, fmt.Errorf("store: update %s: %w", table, err)
+	}
+	if !ok {
+		return Record{}, fmt.Errorf("%w: %s %s", ErrNotFound, table, id)
+	}
+	rec := Record{ID: id, HLC: tx.s.Clock.Now(), Origin: tx.s.Device}
+	sets := []string{"hlc=?", "origin=?"}
+	args := []any{int64(rec.HLC), rec.Origin}
+	for _, n := range names {
+		sets = append(sets, n+"=?")
+		args = append(args, f[n])
+	}
+	q := fmt.Sprintf(`UPDATE %s SET %s WHERE id=?`, table, strings.Join(sets, ","))
+	if _, err := tx.exec(q, append(args, id)...); err != nil {
+		return Record{}, fmt.Errorf("store: update %s: %w", table, err)
+	}
+	if err := tx.QueryRowContext(tx.ctx, `SELECT school_id, deleted FROM `+table+` WHERE id=?`, id).Scan(&rec.SchoolID, &rec.Deleted); err != nil {
+		return Record{}, fmt.Errorf("store: update %s: %w", table, err)
+	}
+	return rec, tx.logChange(table, id, base, baseOrigin)
+}
+
+// fieldNames checks that f names columns of the synced table that callers
+// may write (not the header) and returns them sorted.
+func (s *Store) fieldNames(table string, f Fields) ([]string, error) {
+	cols, err := s.columns(table)
+	if err != nil {
+		return nil, err
+	}
+	known := map[string]bool{}
+	for _, c := range cols {
+		known[c] = true
+	}
+	names := make([]string, 0, len(f))
+	for k := range f {
+		if !identRE.MatchString(k) || !known[k] {
+			return nil, fmt.Errorf("store: table %s has no column %q", table, k)
+		}
+		if IsHeader(k) {
+			return nil, fmt.Errorf("store: column %q is managed by the store", k)
+		}
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// IsHeader reports whether col is a column of the synced-record header
+// (id, school, stamp, origin, tombstone), which the store manages.
+func IsHeader(col string) bool {
+	for _, m := range syncedMeta {
+		if col == m {
+			return true
+		}
+	}
+	return false
 }
 
 // ErrNotFound means no row has the given id.

@@ -115,6 +115,93 @@ func TestDeleteLeavesTombstoneThatIsLogged(t *testing.T) {
 	}
 }
 
+func TestUpdateChangesOnlyGivenColumnsAndLogs(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	id := NewID()
+	first := putSchool(t, s, id, "丁")
+	var rec Record
+	if err := s.Update(ctx, func(tx *Tx) error {
+		var err error
+		rec, err = tx.Update("schools", id, Fields{"name": "丁二"})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if rec.HLC <= first.HLC || rec.Origin != s.Device || rec.SchoolID != id || rec.Deleted {
+		t.Fatalf("record %+v after %+v", rec, first)
+	}
+	var name string
+	var rural int
+	s.DB.QueryRow(`SELECT name, rural FROM schools WHERE id=?`, id).Scan(&name, &rural)
+	if name != "丁二" || rural != 1 {
+		t.Fatalf("row %q rural=%d, want the new name and rural kept", name, rural)
+	}
+	var data string
+	var hlc, base int64
+	if err := s.DB.QueryRow(`SELECT data, hlc, base_hlc FROM changes WHERE row_id=? ORDER BY seq DESC LIMIT 1`, id).Scan(&data, &hlc, &base); err != nil {
+		t.Fatal(err)
+	}
+	var row map[string]any
+	json.Unmarshal([]byte(data), &row)
+	if HLC(hlc) != rec.HLC || HLC(base) != first.HLC || row["name"] != "丁二" || row["rural"] != float64(1) {
+		t.Fatalf("change %s stamp %v base %v", data, HLC(hlc), HLC(base))
+	}
+
+	// A row with NOT NULL columns: Put of one column fails (the upsert's
+	// insert is checked first), Update of it does not.
+	full := Fields{"tbl": "schools", "row_id": id, "winner_hlc": 2, "winner_origin": "a", "loser_hlc": 1,
+		"loser_origin": "b", "loser_data": "{}"}
+	cid := NewID()
+	if err := s.Update(ctx, func(tx *Tx) error { _, err := tx.Put("sync_conflicts", id, cid, full); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Update(ctx, func(tx *Tx) error { _, err := tx.Put("sync_conflicts", id, cid, Fields{"resolved": 1}); return err }); err == nil {
+		t.Fatal("put of one column of a NOT NULL row accepted")
+	}
+	if err := s.Update(ctx, func(tx *Tx) error { _, err := tx.Update("sync_conflicts", cid, Fields{"resolved": 1}); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, s.DB, `SELECT resolved FROM sync_conflicts WHERE id=? AND loser_data='{}' AND winner_origin='a'`, cid); n != 1 {
+		t.Fatal("update did not mark resolved, or lost other columns")
+	}
+}
+
+func TestUpdateRefusesBadInputAndChangesNothing(t *testing.T) {
+	s := openTemp(t)
+	id := NewID()
+	putSchool(t, s, id, "戊")
+	before := count(t, s.DB, `SELECT count(*) FROM changes`)
+	for _, c := range []struct {
+		table, id string
+		f         Fields
+	}{
+		{"schools", id, Fields{"nope": 1}},
+		{"schools", id, Fields{"hlc": 1}},
+		{"schools", id, Fields{"deleted": 1}},
+		{"schools", id, Fields{}},
+		{"settings", id, Fields{"value": "x"}},
+		{"schools", NewID(), Fields{"name": "己"}},
+	} {
+		err := s.Update(context.Background(), func(tx *Tx) error {
+			_, err := tx.Update(c.table, c.id, c.f)
+			return err
+		})
+		if err == nil {
+			t.Fatalf("update %s %v accepted", c.table, c.f)
+		}
+	}
+	err := s.Update(context.Background(), func(tx *Tx) error { _, err := tx.Update("schools", NewID(), Fields{"name": "己"}); return err })
+	if !errors.Is(err, ErrNotFound) {
+		t.Fatalf("update of a missing row: %v", err)
+	}
+	var name string
+	s.DB.QueryRow(`SELECT name FROM schools WHERE id=?`, id).Scan(&name)
+	if name != "戊" || count(t, s.DB, `SELECT count(*) FROM changes`) != before {
+		t.Fatalf("refused updates changed something: %q", name)
+	}
+}
+
 func TestPutRefusesUnknownAndManagedColumns(t *testing.T) {
 	s := openTemp(t)
 	for _, f := range []Fields{{"name": "x", "nope": 1}, {"name": "x", "hlc": 1}, {"name": "x", "name;drop": 1}} {

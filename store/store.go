@@ -71,6 +71,9 @@ func (s *Store) open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := s.restoreDeferred(ctx); err != nil {
+		return fmt.Errorf("store: rebuild indexes: %w", err)
+	}
 	if err := migrate(ctx, db, ms); err != nil {
 		return err
 	}
@@ -85,8 +88,11 @@ func (s *Store) open(ctx context.Context) error {
 	if _, err := db.ExecContext(ctx, `PRAGMA optimize=0x10002`); err != nil {
 		return fmt.Errorf("store: optimize: %w", err)
 	}
+	// The clock starts after every stamp this device issued (its change
+	// log) or observed from others (remembered when pulled rows commit).
 	var last int64
-	if err := db.QueryRowContext(ctx, `SELECT coalesce(max(hlc),0) FROM changes`).Scan(&last); err != nil {
+	if err := db.QueryRowContext(ctx, `SELECT max(coalesce((SELECT max(hlc) FROM changes), 0),
+		coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key=?), 0))`, keyObserved).Scan(&last); err != nil {
 		return fmt.Errorf("store: read clock: %w", err)
 	}
 	s.Clock = NewClock(HLC(last))

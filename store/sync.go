@@ -228,3 +228,13 @@ func (tx *Tx) SetBase(table, id string, h HLC, origin string) error {
 	_, err := tx.ExecContext(tx.ctx, `UPDATE changes SET base_hlc=?, base_origin=? WHERE tbl=? AND row_id=? AND base_hlc=0`, int64(h), origin, table, id)
 	return err
 }
+
+// keyObserved remembers the highest clock stamp observed from other nodes.
+const keyObserved = "store.observed_hlc"
+
+// RememberClock stores the clock's stamp in the transaction, so that after
+// a restart the clock still orders new writes after every version this
+// device has applied from others.
+func (tx *Tx) RememberClock() error {
+	return tx.SetMeta(keyObserved, strconv.FormatInt(int64(tx.s.Clock.Last()), 10))
+}
