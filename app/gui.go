@@ -74,9 +74,10 @@ type syncLoop struct {
 }
 
 // start opens the replica of the enrolled store and syncs it in the
-// background until stop; done is called after each attempt. It is what
-// the window calls when it opens enrolled, and after enrolling.
-func (l *syncLoop) start(done func(replica.Report, error)) (*replica.Runner, func(), error) {
+// background until stop; started is called when an attempt begins, done
+// after it ends. It is what the window calls when it opens enrolled, and
+// after enrolling.
+func (l *syncLoop) start(started func(), done func(replica.Report, error)) (*replica.Runner, func(), error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.cancel != nil {
@@ -90,7 +91,7 @@ func (l *syncLoop) start(done func(replica.Report, error)) (*replica.Runner, fun
 	}
 	r.Files = l.files
 	ru := replica.NewRunner(r, syncInterval)
-	ru.Done = done
+	ru.Started, ru.Done = started, done
 	l.cancel = cancel
 	l.wg.Add(1)
 	go func() {

@@ -64,7 +64,7 @@ func runReplica(ctx context.Context, dir string, args []string, stdout, stderr i
 		if err != nil {
 			return fail(err)
 		}
-		fmt.Fprintln(stdout, i18n.T("replica.cli.enrolled", id.Server, id.SchoolID, id.DeviceID, id.Role))
+		fmt.Fprintln(stdout, i18n.T("replica.cli.enrolled", id.Server, id.SchoolID, id.DeviceID, i18n.T("role."+id.Role)))
 		return 0
 	case "sync":
 		st, err := store.Open(ctx, dir)

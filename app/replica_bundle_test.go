@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"qiao/district"
+	"qiao/i18n"
 	"qiao/school"
 	"qiao/store"
 )
@@ -48,8 +49,8 @@ func TestReplicaBundleCommands(t *testing.T) {
 	}
 	st.Close()
 	if c, out, errOut := run(t, "replica", "enrol", "--server", "https://"+ln.Addr().(*net.TCPAddr).String(), "--code", code,
-		"--fingerprint", srv.Fingerprint()); c != 0 {
-		t.Fatalf("enrol: %d %s %s", c, out, errOut)
+		"--fingerprint", srv.Fingerprint()); c != 0 || !strings.HasSuffix(strings.TrimSpace(out), " "+i18n.T("role.teacher")) {
+		t.Fatalf("enrol, want the role's name: %d %s %s", c, out, errOut)
 	}
 
 	push := filepath.Join(t.TempDir(), "push.qiao")

@@ -401,9 +401,14 @@ func (d *DB) SyncState(ctx context.Context, dev Device) (syncproto.State, error)
 }
 
 // LogSyncError records a refused batch or other sync error for the status page.
+// Errors older than errorsKept are dropped, so a misbehaving device cannot
+// grow the table without end.
 func (d *DB) LogSyncError(ctx context.Context, device, code, msg string, now time.Time) {
 	d.exec(ctx, `INSERT INTO sync_errors(at, device_id, code, message) VALUES (?,?,?,?)`, now.Unix(), device, code, msg)
+	d.exec(ctx, `DELETE FROM sync_errors WHERE at < ?`, now.Add(-errorsKept).Unix())
 }
+
+const errorsKept = 30 * 24 * time.Hour
 
 // rowVersion returns the current version of a row (zero if absent).
 func (d *DB) rowVersion(ctx context.Context, table, id string) (uint64, string) {

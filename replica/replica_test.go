@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,9 +16,10 @@ import (
 // testDistrict is a real district server on loopback, in this process,
 // speaking HTTPS with its self-signed certificate.
 type testDistrict struct {
-	srv *district.Server
-	url string
-	pin string
+	srv  *district.Server
+	url  string
+	pin  string
+	stop func() // stops the server early; the test's cleanup stops it anyway
 }
 
 func startDistrict(t *testing.T) *testDistrict {
@@ -33,14 +35,18 @@ func startDistrict(t *testing.T) *testDistrict {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("district serve: %v", err)
-		}
-		srv.Close()
-	})
-	return &testDistrict{srv: srv, url: "https://" + ln.Addr().(*net.TCPAddr).String(), pin: srv.Fingerprint()}
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("district serve: %v", err)
+			}
+			srv.Close()
+		})
+	}
+	t.Cleanup(stop)
+	return &testDistrict{srv: srv, url: "https://" + ln.Addr().(*net.TCPAddr).String(), pin: srv.Fingerprint(), stop: stop}
 }
 
 // school adds a school and returns its id.

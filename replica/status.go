@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"qiao/store"
+	"qiao/syncproto"
 )
 
 // Status is what the status bar and the settings screen show.
@@ -52,7 +53,7 @@ func ReadStatus(ctx context.Context, st *store.Store) (Status, error) {
 	if s.Pending, err = st.CountChangesAfter(ctx, through); err != nil {
 		return s, err
 	}
-	err = st.DB.QueryRowContext(ctx, `SELECT count(*) FROM sync_conflicts WHERE resolved=0 AND deleted=0`).Scan(&s.Conflicts)
+	err = st.DB.QueryRowContext(ctx, `SELECT count(*) FROM `+syncproto.ConflictsTable+` WHERE `+openWhere).Scan(&s.Conflicts)
 	return s, err
 }
 
@@ -68,11 +69,17 @@ const (
 type Runner struct {
 	r        *Replica
 	Interval time.Duration
-	// Done, if set, is called after each attempt (on the runner's goroutine).
-	Done func(Report, error)
+	// Started, if set, is called when an attempt begins, and Done after
+	// it ends (both on the runner's goroutine). When Done is called,
+	// NextAttempt already says when the next one is due.
+	Started func()
+	Done    func(Report, error)
 
 	kick chan struct{}
 	mu   sync.Mutex // held during a sync
+
+	nextMu sync.Mutex
+	next   time.Time // see NextAttempt
 }
 
 // NewRunner returns a runner for r syncing every interval.
@@ -88,8 +95,24 @@ func (ru *Runner) Now() {
 	}
 }
 
+// NextAttempt is when the next attempt is due: Interval after a success,
+// a backoff after a failure. It is zero while an attempt runs and when no
+// attempt is scheduled (before Run, after it ends). Safe for concurrent use.
+func (ru *Runner) NextAttempt() time.Time {
+	ru.nextMu.Lock()
+	defer ru.nextMu.Unlock()
+	return ru.next
+}
+
+func (ru *Runner) setNext(t time.Time) {
+	ru.nextMu.Lock()
+	ru.next = t
+	ru.nextMu.Unlock()
+}
+
 // Run syncs until ctx is done.
 func (ru *Runner) Run(ctx context.Context) {
+	defer ru.setNext(time.Time{})
 	wait, backoff := time.Duration(0), MinBackoff
 	for {
 		t := time.NewTimer(wait)
@@ -101,22 +124,27 @@ func (ru *Runner) Run(ctx context.Context) {
 		case <-ru.kick:
 			t.Stop()
 		}
+		ru.setNext(time.Time{})
+		if ru.Started != nil {
+			ru.Started()
+		}
 		ru.mu.Lock()
 		rep, err := ru.r.Sync(ctx)
 		ru.mu.Unlock()
 		if ctx.Err() != nil {
 			return
 		}
-		if ru.Done != nil {
-			ru.Done(rep, err)
-		}
 		if err != nil {
 			// Full jitter, so many schools coming back online after an
 			// outage do not all knock at once.
 			wait = time.Duration(rand.Int64N(int64(backoff))) + time.Second
 			backoff = min(backoff*2, MaxBackoff)
-			continue
+		} else {
+			wait, backoff = ru.Interval, MinBackoff
 		}
-		wait, backoff = ru.Interval, MinBackoff
+		ru.setNext(time.Now().Add(wait))
+		if ru.Done != nil {
+			ru.Done(rep, err)
+		}
 	}
 }

@@ -2,11 +2,9 @@ package ui
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
-	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -22,14 +20,13 @@ import (
 	"qiao/i18n"
 	"qiao/messages"
 	"qiao/replica"
-	"qiao/store"
-	"qiao/syncproto"
 )
 
-// SyncStarter starts background sync of the enrolled store. done is called
-// after each attempt, on the sync goroutine; stop cancels the sync and
+// SyncStarter starts background sync of the enrolled store. started is
+// called when an attempt begins and done after it ends, both on the sync
+// goroutine (the runner's Started and Done); stop cancels the sync and
 // waits for it to end.
-type SyncStarter func(done func(replica.Report, error)) (ru *replica.Runner, stop func(), err error)
+type SyncStarter func(started func(), done func(replica.Report, error)) (ru *replica.Runner, stop func(), err error)
 
 // syncLink is the window's view of the link to the district: the runner,
 // the last status read, and the widgets that show it. Its fields are used
@@ -39,8 +36,9 @@ type syncLink struct {
 	runner  *replica.Runner
 	stop    func()
 	status  replica.Status
-	running bool  // a sync attempt is under way
-	lastErr error // of the last attempt this session; nil after a success
+	running bool      // a sync attempt is under way
+	lastErr error     // of the last attempt this session; nil after a success
+	next    time.Time // when the runner tries next; zero if unknown
 
 	card     *fyne.Container // the settings card, while the settings screen is up
 	fpDialog dialog.Dialog   // the fingerprint question, while it is up
@@ -96,10 +94,16 @@ func (l *syncLink) start() {
 		return
 	}
 	st := l.w.deps.Store
-	ru, stop, err := l.w.deps.StartSync(func(_ replica.Report, err error) {
+	started := func() {
+		l.post(func() {
+			l.running = true
+			l.show()
+		})
+	}
+	ru, stop, err := l.w.deps.StartSync(started, func(_ replica.Report, err error) {
 		s, rerr := replica.ReadStatus(context.Background(), st)
 		l.post(func() {
-			l.running, l.lastErr = false, err
+			l.running, l.lastErr, l.next = false, err, l.runner.NextAttempt()
 			if rerr == nil {
 				l.status = s
 			}
@@ -186,7 +190,7 @@ func (l *syncLink) statusTexts(now time.Time) (link, last string) {
 	case l.running:
 		link = i18n.T("sync.status.syncing")
 	case l.lastErr != nil:
-		link = messages.SyncBrief(l.lastErr)
+		link = failedText(l.lastErr, l.next, now)
 	case s.LastError != "":
 		link = i18n.T("sync.status.failed")
 	default:
@@ -203,6 +207,22 @@ func (l *syncLink) statusTexts(now time.Time) (link, last string) {
 		last += " · " + i18n.T("sync.status.conflicts", s.Conflicts)
 	}
 	return link, last
+}
+
+// failedText says in short why the last attempt failed and, where the
+// user need not act, when the next one is due.
+func failedText(err error, next, now time.Time) string {
+	brief := messages.SyncBrief(err)
+	if next.IsZero() {
+		return brief
+	}
+	switch brief {
+	case i18n.T("sync.brief.offline"):
+		return i18n.T("sync.brief.offline_at", clock(next, now))
+	case i18n.T("sync.brief.failed"):
+		return i18n.T("sync.brief.failed_at", clock(next, now))
+	}
+	return brief
 }
 
 // clock shows t as a time of day if it is today, else with its date.
@@ -442,135 +462,21 @@ func trOr(key, fallback string) string {
 	return fallback
 }
 
-// conflict is one open conflict: the losing version of a row.
-type conflict struct {
-	ID, SchoolID, Table, RowID string
-	WinnerHLC, LoserHLC        store.HLC
-	WinnerOrigin, LoserOrigin  string
-	LoserDeleted               bool
-	Data                       map[string]any // the losing version's columns
-	raw                        string         // the losing version as stored
-}
-
-// name is the row's display name, from the losing version.
-func (c conflict) name() string {
+// conflictName is the name of the row a conflict is about, from the
+// losing version.
+func conflictName(c replica.Conflict) string {
 	for _, k := range []string{"name", "title", "topic", "day"} {
-		if v, ok := c.Data[k].(string); ok && v != "" {
+		if v, ok := c.Loser[k].(string); ok && v != "" {
 			return v
 		}
 	}
 	return shortID(c.RowID)
 }
 
-// openConflicts reads the conflicts not yet resolved, newest first.
-func openConflicts(ctx context.Context, st *store.Store) ([]conflict, error) {
-	rows, err := st.DB.QueryContext(ctx, `SELECT id, school_id, tbl, row_id, winner_hlc, winner_origin, loser_hlc, loser_origin,
-		loser_deleted, loser_data FROM sync_conflicts WHERE resolved=0 AND deleted=0 ORDER BY loser_hlc DESC LIMIT 1000`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []conflict
-	for rows.Next() {
-		var c conflict
-		if err := rows.Scan(&c.ID, &c.SchoolID, &c.Table, &c.RowID, &c.WinnerHLC, &c.WinnerOrigin, &c.LoserHLC, &c.LoserOrigin,
-			&c.LoserDeleted, &c.raw); err != nil {
-			return nil, err
-		}
-		dec := json.NewDecoder(strings.NewReader(c.raw))
-		dec.UseNumber()
-		if err := dec.Decode(&c.Data); err != nil {
-			c.Data = map[string]any{}
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
-}
-
-var tableRE = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
-
-// currentRow reads the row a conflict is about as it is now; nil if this
-// device does not have it.
-func currentRow(ctx context.Context, st *store.Store, c conflict) (map[string]any, error) {
-	if !tableRE.MatchString(c.Table) {
-		return nil, fmt.Errorf("bad table name %q", c.Table)
-	}
-	rows, err := st.DB.QueryContext(ctx, `SELECT * FROM `+c.Table+` WHERE id=?`, c.RowID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	cols, err := rows.Columns()
-	if err != nil || !rows.Next() {
-		return nil, err
-	}
-	vals := make([]any, len(cols))
-	ptrs := make([]any, len(cols))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
-	if err := rows.Scan(ptrs...); err != nil {
-		return nil, err
-	}
-	m := map[string]any{}
-	for i, c := range cols {
-		if b, ok := vals[i].([]byte); ok {
-			vals[i] = string(b)
-		}
-		m[c] = vals[i]
-	}
-	return m, rows.Err()
-}
-
-// headerColumns are the synced-record header, not shown or restored.
-var headerColumns = map[string]bool{"id": true, "school_id": true, "hlc": true, "origin": true, "deleted": true}
-
-// resolveConflict marks c resolved; with restore it first writes the
-// losing version back to its row as a new edit, which syncs like any other.
-func resolveConflict(ctx context.Context, st *store.Store, c conflict, restore bool) error {
-	return st.Update(ctx, func(tx *store.Tx) error {
-		if restore && c.LoserDeleted {
-			if err := tx.Delete(c.Table, c.RowID); err != nil && !errors.Is(err, store.ErrNotFound) {
-				return err
-			}
-		} else if restore {
-			cur, err := currentRow(ctx, st, c)
-			if err != nil {
-				return err
-			}
-			f := store.Fields{}
-			for k, v := range c.Data {
-				if headerColumns[k] {
-					continue
-				}
-				if _, known := cur[k]; cur != nil && !known {
-					continue // a column of a newer version of Qiao
-				}
-				if n, ok := v.(json.Number); ok {
-					if i, err := n.Int64(); err == nil {
-						v = i
-					} else {
-						v, _ = n.Float64()
-					}
-				}
-				f[k] = v
-			}
-			if _, err := tx.Put(c.Table, c.SchoolID, c.RowID, f); err != nil {
-				return err
-			}
-		}
-		// Put writes every column (an upsert checks NOT NULL on the new row).
-		_, err := tx.Put(syncproto.ConflictsTable, c.SchoolID, c.ID, store.Fields{"tbl": c.Table, "row_id": c.RowID,
-			"winner_hlc": int64(c.WinnerHLC), "winner_origin": c.WinnerOrigin, "loser_hlc": int64(c.LoserHLC),
-			"loser_origin": c.LoserOrigin, "loser_deleted": c.LoserDeleted, "loser_data": c.raw, "resolved": 1})
-		return err
-	})
-}
-
 // conflictsPage lists the open conflicts and shows one beside the current row.
 type conflictsPage struct {
 	w        *window
-	list     []conflict
+	list     []replica.Conflict
 	selected int
 	detail   *fyne.Container
 	msg      *widget.Label
@@ -585,7 +491,7 @@ func (w *window) showConflicts() {
 	p := &conflictsPage{w: w, selected: -1, detail: container.NewStack(), msg: widget.NewLabel("")}
 	p.msg.Wrapping = wrapMode()
 	var err error
-	if p.list, err = openConflicts(w.ctx, w.deps.Store); err != nil {
+	if p.list, err = replica.OpenConflicts(w.ctx, w.deps.Store); err != nil {
 		p.msg.SetText(messages.Error(err))
 	}
 	back := widget.NewButtonWithIcon(i18n.T("sync.conflicts.back"), theme.NavigateBackIcon(), func() { sh.show("settings") })
@@ -611,7 +517,7 @@ func (w *window) showConflicts() {
 		}, func(i widget.ListItemID, o fyne.CanvasObject) {
 			c := p.list[i]
 			box := o.(*fyne.Container)
-			box.Objects[0].(*widget.Label).SetText(tableName(c.Table) + " · " + c.name())
+			box.Objects[0].(*widget.Label).SetText(tableName(c.Table) + " · " + conflictName(c))
 			box.Objects[1].(*widget.Label).SetText(clock(c.LoserHLC.Wall(), time.Now()) + " · " + winnerText(c, w.deps.Store.Device))
 		})
 		list.OnSelected = func(i widget.ListItemID) { p.show(i) }
@@ -629,7 +535,7 @@ func (w *window) showConflicts() {
 func tableName(t string) string { return trOr("sync.table."+t, t) }
 
 // winnerText says which version was kept.
-func winnerText(c conflict, device string) string {
+func winnerText(c replica.Conflict, device string) string {
 	if c.WinnerOrigin == device {
 		return i18n.T("sync.conflicts.kept_mine")
 	}
@@ -640,22 +546,20 @@ func winnerText(c conflict, device string) string {
 func (p *conflictsPage) show(i int) {
 	p.selected = i
 	c := p.list[i]
-	cur, err := currentRow(p.w.ctx, p.w.deps.Store, c)
+	cur, have, err := replica.CurrentRow(p.w.ctx, p.w.deps.Store, c)
 	if err != nil {
 		p.msg.SetText(messages.Error(err))
 	}
 	cols := map[string]bool{}
-	for k := range c.Data {
+	for k := range c.Loser {
 		cols[k] = true
 	}
-	for k := range cur {
+	for k := range cur.Fields {
 		cols[k] = true
 	}
 	names := make([]string, 0, len(cols))
 	for k := range cols {
-		if !headerColumns[k] {
-			names = append(names, k)
-		}
+		names = append(names, k)
 	}
 	sort.Strings(names)
 	grid := container.NewGridWithColumns(3,
@@ -663,13 +567,13 @@ func (p *conflictsPage) show(i int) {
 		rsHeading(i18n.T("sync.conflicts.theirs"), theme.SizeNameText),
 		rsHeading(i18n.T("sync.conflicts.current"), theme.SizeNameText))
 	for _, k := range names {
-		lv, cv := fieldText(c.Data[k]), fieldText(cur[k])
+		lv, cv := fieldText(c.Loser[k]), fieldText(cur.Fields[k])
 		if c.LoserDeleted {
 			lv = i18n.T("sync.conflicts.deleted")
 		}
-		if cur == nil {
+		if !have {
 			cv = i18n.T("sync.conflicts.missing")
-		} else if d, _ := cur["deleted"].(int64); d == 1 {
+		} else if cur.Deleted {
 			cv = i18n.T("sync.conflicts.deleted")
 		}
 		a, b := rsWrapped(lv), rsWrapped(cv)
@@ -681,7 +585,7 @@ func (p *conflictsPage) show(i int) {
 		grid.Add(a)
 		grid.Add(b)
 	}
-	who := widget.NewLabel(i18n.T("sync.conflicts.when", tableName(c.Table), c.name(),
+	who := widget.NewLabel(i18n.T("sync.conflicts.when", tableName(c.Table), conflictName(c),
 		c.LoserHLC.Wall().Local().Format("2006-01-02 15:04"), winnerText(c, p.w.deps.Store.Device)))
 	who.Wrapping = wrapMode()
 	keep := widget.NewButtonWithIcon(i18n.T("sync.conflicts.keep"), theme.ConfirmIcon(), func() { p.resolve(false) })
@@ -698,7 +602,11 @@ func (p *conflictsPage) resolve(restore bool) {
 	if p.selected < 0 {
 		return
 	}
-	if err := resolveConflict(p.w.ctx, p.w.deps.Store, p.list[p.selected], restore); err != nil {
+	resolve := replica.KeepCurrent
+	if restore {
+		resolve = replica.RestoreLoser
+	}
+	if err := resolve(p.w.ctx, p.w.deps.Store, p.list[p.selected]); err != nil {
 		p.msg.Importance = widget.DangerImportance
 		p.msg.SetText(i18n.T("sync.conflicts.failed", messages.Error(err)))
 		return

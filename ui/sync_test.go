@@ -79,7 +79,7 @@ func newCode(t *testing.T, srv *district.Server, schoolID string) string {
 // when the test ends.
 func (h *harness) withSync() {
 	var wg sync.WaitGroup
-	h.w.deps.StartSync = func(done func(replica.Report, error)) (*replica.Runner, func(), error) {
+	h.w.deps.StartSync = func(started func(), done func(replica.Report, error)) (*replica.Runner, func(), error) {
 		ctx, cancel := context.WithCancel(context.Background())
 		r, err := replica.Open(ctx, h.st)
 		if err != nil {
@@ -87,7 +87,7 @@ func (h *harness) withSync() {
 			return nil, nil, err
 		}
 		ru := replica.NewRunner(r, time.Hour)
-		ru.Done = done
+		ru.Started, ru.Done = started, done
 		wg.Add(1)
 		go func() { defer wg.Done(); ru.Run(ctx) }()
 		stop := func() { cancel(); wg.Wait() }
@@ -123,15 +123,21 @@ func (h *harness) runSync() {
 	}
 }
 
-// waitSyncDone waits for the runner to report an attempt, then applies it.
+// waitSyncDone waits for the runner to report the end of an attempt, and
+// applies what it posted.
 func (h *harness) waitSyncDone() {
 	h.t.Helper()
-	select {
-	case <-h.w.sync.queued:
-	case <-time.After(time.Minute):
-		h.t.Fatal("no sync attempt reported")
+	for {
+		select {
+		case <-h.w.sync.queued:
+		case <-time.After(time.Minute):
+			h.t.Fatal("no sync attempt reported")
+		}
+		h.runSync()
+		if !h.w.sync.running {
+			return
+		}
 	}
-	h.runSync()
 }
 
 func (h *harness) statusBar() (link, last string) { return h.w.shell.link.Text, h.w.shell.last.Text }
@@ -250,6 +256,12 @@ func TestStatusBarSaysHowTheLinkIs(t *testing.T) {
 	if link, _ := h.statusBar(); link != i18n.T("sync.brief.offline") {
 		t.Fatalf("offline: %q (%v)", link, err)
 	}
+	// With a retry scheduled, the status bar says when.
+	h.w.sync.next = time.Now().Add(10 * time.Minute)
+	h.w.sync.show()
+	if link, _ := h.statusBar(); link != i18n.T("sync.brief.offline_at", clock(h.w.sync.next, time.Now())) {
+		t.Fatalf("offline with a retry: %q", link)
+	}
 	// After a restart only the stored error is known.
 	h.w.sync = newSyncLink(h.w)
 	h.w.refresh()
@@ -320,6 +332,14 @@ func TestEnrolFromSettingsThenSyncNow(t *testing.T) {
 	}
 	if link, last := h.statusBar(); link != i18n.T("sync.status.online") || strings.Contains(last, i18n.T("sync.status.pending", 1)) {
 		t.Fatalf("after sync now: %q %q", link, last)
+	}
+	// The district goes away: the status bar says when the runner retries.
+	stopDistrict(srv)
+	test.Tap(h.button(i18n.T("sync.now")))
+	h.waitSyncDone()
+	next := h.w.sync.runner.NextAttempt()
+	if link, _ := h.statusBar(); next.IsZero() || link != i18n.T("sync.brief.offline_at", clock(next, time.Now())) {
+		t.Fatalf("after a failed attempt: %q (retry at %v, %v)", link, next, h.w.sync.lastErr)
 	}
 }
 
@@ -395,9 +415,11 @@ func teacher(t *testing.T, st *store.Store, id string) string {
 }
 
 func openCount(t *testing.T, st *store.Store) int {
-	var n int
-	st.DB.QueryRow(`SELECT count(*) FROM sync_conflicts WHERE resolved=0`).Scan(&n)
-	return n
+	cs, err := replica.OpenConflicts(context.Background(), st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(cs)
 }
 
 func TestConflictsRestoreAndKeep(t *testing.T) {
