@@ -17,6 +17,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"qiao/syncproto"
 )
 
 // Request signing: see docs/sync-protocol.md.
@@ -228,7 +230,7 @@ func (s *Server) enrol(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "bad_request", "code is missing")
 		return
 	}
-	if req.DeviceID != "" && !uuidRE.MatchString(req.DeviceID) {
+	if req.DeviceID != "" && !syncproto.IsUUID(req.DeviceID) {
 		writeError(w, http.StatusBadRequest, "bad_device_id", "device_id must be a lower-case UUID")
 		return
 	}

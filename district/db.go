@@ -14,7 +14,6 @@ import (
 	"net/url"
 	"path"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -257,7 +256,6 @@ func (d *DB) schemaVersion(ctx context.Context, tx *sql.Tx) (appID, version int,
 	return appID, version, err
 }
 
-var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
 
 // newID returns a random UUIDv7 (time-ordered) as text.
 func newID() string {

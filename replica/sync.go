@@ -248,37 +248,68 @@ func (r *Replica) pushAll(ctx context.Context, rep *Report) error {
 	if err != nil {
 		return err
 	}
+	// The next batch is read and compressed while the current one is on
+	// the wire and being applied by the server.
+	cur := r.prepareBatch(ctx, through)
 	for {
-		cs, err := r.st.ChangesAfter(ctx, through, r.push.size())
-		if err != nil {
-			return err
+		if cur.err != nil || len(cur.cs) == 0 {
+			return cur.err
 		}
-		if len(cs) == 0 {
-			return nil
+		type answer struct {
+			res  syncproto.PushResult
+			took time.Duration
+			err  error
 		}
-		body, err := syncproto.Encode(syncproto.Push{Changes: cs})
-		if err != nil {
-			return err
-		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.id.Server+"/v1/push", bytes.NewReader(body))
-		if err != nil {
-			return err
-		}
-		req.Header.Set("Content-Type", district.BatchContentType)
-		t := time.Now()
-		var res syncproto.PushResult
-		if _, err := r.c.signed(req, body, &res); err != nil {
+		ch := make(chan answer, 1)
+		go func(body []byte) {
+			var a answer
+			t := time.Now()
+			a.err = r.sendBatch(ctx, body, &a.res)
+			a.took = time.Since(t)
+			ch <- a
+		}(cur.body)
+		last := cur.cs[len(cur.cs)-1].Seq
+		next := r.prepareBatch(ctx, last)
+		a := <-ch
+		if a.err != nil {
 			r.push.failed()
-			return err
+			return a.err
 		}
-		r.push.took(time.Since(t))
-		last := cs[len(cs)-1].Seq
+		r.push.took(a.took)
 		if err := r.st.Update(ctx, func(tx *store.Tx) error { return tx.SetCheckpoint(store.CheckpointPush, last) }); err != nil {
 			return err
 		}
-		through = last
-		rep.Pushed += len(cs)
-		rep.Conflicts += res.Conflicts
-		rep.BytesUp += int64(len(body))
+		rep.Pushed += len(cur.cs)
+		rep.Conflicts += a.res.Conflicts
+		rep.BytesUp += int64(len(cur.body))
+		cur = next
 	}
+}
+
+// batch is a push batch ready to send.
+type batch struct {
+	cs   []syncproto.Change
+	body []byte
+	err  error
+}
+
+// prepareBatch reads the change-log entries after seq and compresses them.
+func (r *Replica) prepareBatch(ctx context.Context, after int64) batch {
+	cs, err := r.st.ChangesAfter(ctx, after, r.push.size())
+	if err != nil || len(cs) == 0 {
+		return batch{err: err}
+	}
+	body, err := syncproto.Encode(syncproto.Push{Changes: cs})
+	return batch{cs: cs, body: body, err: err}
+}
+
+// sendBatch posts one compressed batch and decodes the answer into res.
+func (r *Replica) sendBatch(ctx context.Context, body []byte, res *syncproto.PushResult) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.id.Server+"/v1/push", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", district.BatchContentType)
+	_, err = r.c.signed(req, body, res)
+	return err
 }

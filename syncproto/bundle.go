@@ -97,11 +97,11 @@ func (h *BundleHeader) check() error {
 		return formatErr("format version %d, this version of Qiao reads version %d", h.Version, BundleVersion)
 	case h.Kind != BundlePush && h.Kind != BundleReturn:
 		return formatErr("unknown bundle kind %q", h.Kind)
-	case !idRE.MatchString(h.ID):
+	case !IsUUID(h.ID):
 		return formatErr("bundle id %q is not a UUID", h.ID)
-	case !idRE.MatchString(h.Device):
+	case !IsUUID(h.Device):
 		return formatErr("device %q is not a device id", h.Device)
-	case !idRE.MatchString(h.School):
+	case !IsUUID(h.School):
 		return formatErr("school %q is not a school id", h.School)
 	case h.Created.IsZero():
 		return formatErr("no creation time")

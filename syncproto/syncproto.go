@@ -79,20 +79,42 @@ const DistrictOrigin = "district"
 
 var (
 	tableRE = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
-	idRE    = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
 )
 
 // validOrigin reports whether o names a device (its UUID) or the district.
-func validOrigin(o string) bool { return o == DistrictOrigin || idRE.MatchString(o) }
+func validOrigin(o string) bool { return o == DistrictOrigin || IsUUID(o) }
+
+// IsUUID reports whether s is a UUID in lower-case text form, the form of
+// every row, school and device id (checked for every change of a batch,
+// so by hand rather than with a regular expression).
+func IsUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < 36; i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+				return false
+			}
+		}
+	}
+	return true
+}
 
 // Validate checks that c is well formed; it does not judge partitions.
 func (c *Change) Validate() error {
 	switch {
 	case !tableRE.MatchString(c.Table):
 		return fmt.Errorf("table %q is not a table name", c.Table)
-	case !idRE.MatchString(c.ID):
+	case !IsUUID(c.ID):
 		return fmt.Errorf("%s: id %q is not a row id (a lower-case UUID)", c.Table, c.ID)
-	case c.SchoolID != "" && !idRE.MatchString(c.SchoolID):
+	case c.SchoolID != "" && !IsUUID(c.SchoolID):
 		return fmt.Errorf("%s %s: school %q is not a school id", c.Table, c.ID, c.SchoolID)
 	case !validOrigin(c.Origin):
 		return fmt.Errorf("%s %s: origin %q is not a device id", c.Table, c.ID, c.Origin)
