@@ -110,28 +110,30 @@ func (f *placementFlow) draw(body *fyne.Container, entropy, secret string, msg *
 	body.Objects = append(body.Objects[:1:1], container.NewVBox(layout.NewSpacer(), progress))
 	body.Refresh()
 	sch, _, _ := f.w.deps.Schools.Current(f.w.ctx)
-	go func() {
-		res, err := placement.Draw(f.roster, f.params, entropy, secret)
-		var id string
-		at := time.Now()
+	var res *placement.Result
+	var id string
+	var at time.Time
+	f.w.jobs.async(func() (err error) {
+		res, err = placement.Draw(f.roster, f.params, entropy, secret)
+		at = time.Now()
 		if err == nil {
 			id, err = placement.NewArchive(f.w.deps.Store).Save(f.w.ctx, sch.ID, f.title, f.roster, res, f.commit, at)
 		}
-		fyne.Do(func() {
-			if err != nil {
-				body.Objects = body.Objects[:1]
-				body.Refresh()
-				msg.Importance = widget.DangerImportance
-				msg.SetText(strings.Join(messages.Problems(err), "\n"))
-				btn.Enable()
-				return
-			}
-			f.result, f.savedID, f.drawn = res, id, at
-			view, fit := f.reveal()
-			f.setCeremony(body, view)
-			fit()
-		})
-	}()
+		return err
+	}, func(err error) {
+		if err != nil {
+			body.Objects = body.Objects[:1]
+			body.Refresh()
+			msg.Importance = widget.DangerImportance
+			msg.SetText(strings.Join(messages.Problems(err), "\n"))
+			btn.Enable()
+			return
+		}
+		f.result, f.savedID, f.drawn = res, id, at
+		view, fit := f.reveal()
+		f.setCeremony(body, view)
+		fit()
+	})
 }
 
 // reveal shows the classes one by one, each with its head teacher and

@@ -68,17 +68,14 @@ func (w *window) backup() {
 		os.Remove(path) // the dialog created it empty; the backup is written beside and renamed in
 		busy := dialog.NewCustomWithoutButtons(i18n.T("home.backup"), widget.NewProgressBarInfinite(), w.win)
 		busy.Show()
-		go func() {
-			err := w.deps.Store.Backup(w.ctx, path)
-			fyne.Do(func() {
-				busy.Hide()
-				if err != nil {
-					dialog.ShowError(fmt.Errorf("%s", i18n.T("home.backup_failed", err)), w.win)
-					return
-				}
-				dialog.ShowInformation(i18n.T("home.backup"), i18n.T("home.backup_done", path), w.win)
-			})
-		}()
+		w.jobs.async(func() error { return w.deps.Store.Backup(w.ctx, path) }, func(err error) {
+			busy.Hide()
+			if err != nil {
+				dialog.ShowError(fmt.Errorf("%s", i18n.T("home.backup_failed", err)), w.win)
+				return
+			}
+			dialog.ShowInformation(i18n.T("home.backup"), i18n.T("home.backup_done", path), w.win)
+		})
 	}, w.win)
 	d.SetFileName("qiao-backup-" + time.Now().Format("20060102-1504") + ".db")
 	d.Show()

@@ -105,18 +105,18 @@ func (f *placementFlow) openList() {
 		name := rc.URI().Name()
 		busy := dialog.NewCustomWithoutButtons(i18n.T("placement.import.reading"), widget.NewProgressBarInfinite(), f.w.win)
 		busy.Show()
-		go func() {
+		var r *placement.Roster
+		f.w.jobs.async(func() error {
 			data, err := io.ReadAll(rc)
 			rc.Close()
-			var r *placement.Roster
 			if err == nil {
 				r, err = placement.Read(name, data)
 			}
-			fyne.Do(func() {
-				busy.Hide()
-				f.loaded(r, err, name)
-			})
-		}()
+			return err
+		}, func(err error) {
+			busy.Hide()
+			f.loaded(r, err, name)
+		})
 	}, f.w.win)
 	d.SetFilter(storage.NewExtensionFileFilter([]string{".xlsx", ".csv"}))
 	d.Show()
@@ -365,19 +365,19 @@ func (f *placementFlow) export() {
 		path := wc.URI().Path()
 		sch, _, _ := f.w.deps.Schools.Current(f.w.ctx)
 		meta := placement.Meta{School: sch.Name, Title: f.title, QiaoVersion: f.w.deps.Version, Created: f.drawn, Commitment: f.commit}
-		go func() {
+		f.w.jobs.async(func() error {
 			err := placement.WriteXLSX(wc, f.roster, f.result, meta)
 			if cerr := wc.Close(); err == nil {
 				err = cerr
 			}
-			fyne.Do(func() {
-				if err != nil {
-					dialog.ShowError(fmt.Errorf("%s", i18n.T("placement.report.export_failed", err)), f.w.win)
-					return
-				}
-				dialog.ShowInformation(i18n.T("placement.report.export"), i18n.T("placement.report.exported", path), f.w.win)
-			})
-		}()
+			return err
+		}, func(err error) {
+			if err != nil {
+				dialog.ShowError(fmt.Errorf("%s", i18n.T("placement.report.export_failed", err)), f.w.win)
+				return
+			}
+			dialog.ShowInformation(i18n.T("placement.report.export"), i18n.T("placement.report.exported", path), f.w.win)
+		})
 	}, f.w.win)
 	d.SetFileName(strings.ReplaceAll(f.title, string(filepath.Separator), "-") + "-" + f.result.OutputDigest[:8] + ".xlsx")
 	d.SetFilter(storage.NewExtensionFileFilter([]string{".xlsx"}))

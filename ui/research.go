@@ -33,21 +33,7 @@ type researchState struct {
 	// logGroup is a group the log form should switch to when next shown.
 	logGroup string
 	ui       *researchUI // the section as last built
-	// queue holds background work while queueJobs is set (in tests).
-	queue []job
 }
-
-// job is work to run off the UI goroutine and what to do with its outcome on it.
-type job struct {
-	work func() error
-	done func(error)
-}
-
-// queueJobs makes async queue its jobs on the section's state instead of
-// starting goroutines; the tests set it and run the queue on their own
-// goroutine. Fyne's test driver runs fyne.Do on the calling goroutine, so
-// real goroutines would touch widgets while a test does.
-var queueJobs bool
 
 // lastGroupSetting is the device-local setting that remembers the group
 // an activity was last logged for.
@@ -155,16 +141,7 @@ func (r *researchUI) show(i int) {
 }
 
 // async runs work off the UI goroutine, then done with its error on it.
-func (r *researchUI) async(work func() error, done func(error)) {
-	if queueJobs {
-		r.st.queue = append(r.st.queue, job{work, done})
-		return
-	}
-	go func() {
-		err := work()
-		fyne.Do(func() { done(err) })
-	}()
-}
+func (r *researchUI) async(work func() error, done func(error)) { r.w.jobs.async(work, done) }
 
 // researchErr explains a research error in words the user can act on.
 func researchErr(err error) string {

@@ -37,15 +37,7 @@ func init() { queueJobs = true }
 // work starts, as the UI goroutine would run its results.
 func (h *harness) settle() { settle(h.w) }
 
-func settle(w *window) {
-	for st := w.research; st != nil && len(st.queue) > 0; {
-		q := st.queue
-		st.queue = nil
-		for _, j := range q {
-			j.done(j.work())
-		}
-	}
-}
+func settle(w *window) { w.jobs.run() }
 
 func (h *harness) rs() *researchUI { return h.w.research.ui }
 

@@ -44,13 +44,11 @@ type syncLink struct {
 	fpDialog dialog.Dialog   // the fingerprint question, while it is up
 
 	mu      sync.Mutex
-	closing bool  // the window is closing: post nothing more
-	queue   []job // background work while queueJobs is set (in tests)
-	queued  chan struct{}
+	closing bool // the window is closing: post nothing more
 }
 
 func newSyncLink(w *window) *syncLink {
-	l := &syncLink{w: w, queued: make(chan struct{}, 1)}
+	l := &syncLink{w: w}
 	l.status, _ = replica.ReadStatus(w.ctx, w.deps.Store)
 	return l
 }
@@ -62,29 +60,20 @@ func (l *syncLink) post(fn func()) {
 	if l.closing {
 		return
 	}
-	if queueJobs {
-		l.queue = append(l.queue, job{func() error { return nil }, func(error) { fn() }})
-		select {
-		case l.queued <- struct{}{}:
-		default:
-		}
-		return
-	}
-	fyne.Do(fn)
+	l.w.jobs.do(fn)
 }
 
-// async runs work off the UI goroutine, then done with its error on it.
+// async runs work off the UI goroutine, then done with its error on it,
+// unless the window is closing by then.
 func (l *syncLink) async(work func() error, done func(error)) {
-	if queueJobs {
+	l.w.jobs.async(work, func(err error) {
 		l.mu.Lock()
-		l.queue = append(l.queue, job{work, done})
+		closing := l.closing
 		l.mu.Unlock()
-		return
-	}
-	go func() {
-		err := work()
-		l.post(func() { done(err) })
-	}()
+		if !closing {
+			done(err)
+		}
+	})
 }
 
 // start starts background sync if the store is enrolled and it is not

@@ -106,22 +106,8 @@ func (h *harness) ownSchool() {
 	h.w.shell.show("settings")
 }
 
-// runSync runs the sync link's queued work as the UI goroutine would.
-func (h *harness) runSync() {
-	l := h.w.sync
-	for {
-		l.mu.Lock()
-		q := l.queue
-		l.queue = nil
-		l.mu.Unlock()
-		if len(q) == 0 {
-			return
-		}
-		for _, j := range q {
-			j.done(j.work())
-		}
-	}
-}
+// runSync runs the queued work as the UI goroutine would.
+func (h *harness) runSync() { h.w.jobs.run() }
 
 // waitSyncDone waits for the runner to report the end of an attempt, and
 // applies what it posted.
@@ -129,7 +115,7 @@ func (h *harness) waitSyncDone() {
 	h.t.Helper()
 	for {
 		select {
-		case <-h.w.sync.queued:
+		case <-h.w.jobs.queued:
 		case <-time.After(time.Minute):
 			h.t.Fatal("no sync attempt reported")
 		}

@@ -91,10 +91,12 @@ type window struct {
 	research *researchState
 	// sync is the link to the district server.
 	sync *syncLink
+	// jobs runs background work (imports, draws, sync) for every screen.
+	jobs *jobQueue
 }
 
 func newWindow(a fyne.App, d Deps) *window {
-	w := &window{app: a, deps: d, prefs: d.Prefs, ctx: context.Background()}
+	w := &window{app: a, deps: d, prefs: d.Prefs, ctx: context.Background(), jobs: newJobQueue()}
 	i18n.Use(w.prefs.Language)
 	a.Settings().SetTheme(newTheme(w.prefs.Theme, w.prefs.FontScale))
 	w.win = a.NewWindow(i18n.T("app.title"))
