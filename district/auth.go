@@ -204,7 +204,21 @@ type EnrolResponse struct {
 	ServerKey string `json:"server_key,omitempty"`
 }
 
+// Enrolment attempts with a wrong, spent or expired code are limited per
+// client address, so codes cannot be guessed at speed.
+const (
+	enrolFailures = 10
+	enrolWindow   = 10 * time.Minute
+)
+
 func (s *Server) enrol(w http.ResponseWriter, r *http.Request) {
+	if no, until := s.enrolThrottle.blocked(r.RemoteAddr, s.now()); no {
+		slog.Warn("enrolment refused", "reason", "too_many_attempts", "remote", r.RemoteAddr)
+		w.Header().Set("Retry-After", strconv.Itoa(int(until.Sub(s.now()).Seconds())+1))
+		writeError(w, http.StatusTooManyRequests, "too_many_attempts",
+			"too many wrong enrolment codes from this address; try again after "+until.UTC().Format(time.RFC3339))
+		return
+	}
 	var req EnrolRequest
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxEnrolBytes))
 	if err := dec.Decode(&req); err != nil {
@@ -243,6 +257,9 @@ func (s *Server) enrol(w http.ResponseWriter, r *http.Request) {
 	dev, err := s.db.Enrol(r.Context(), req.Code, ed25519.PublicKey(pub), name, req.DeviceID, s.now())
 	var apiErr *APIError
 	if errors.As(err, &apiErr) {
+		if apiErr.Status == http.StatusForbidden { // a wrong, spent or expired code
+			s.enrolThrottle.fail(r.RemoteAddr, s.now())
+		}
 		slog.Warn("enrolment refused", "reason", apiErr.Code, "remote", r.RemoteAddr)
 		writeJSON(w, apiErr.Status, apiErr)
 		return

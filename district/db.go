@@ -256,7 +256,6 @@ func (d *DB) schemaVersion(ctx context.Context, tx *sql.Tx) (appID, version int,
 	return appID, version, err
 }
 
-
 // newID returns a random UUIDv7 (time-ordered) as text.
 func newID() string {
 	var b [16]byte

@@ -62,6 +62,8 @@ type Server struct {
 	lastPrune atomic.Int64 // unix seconds of the last nonce pruning
 	ready     atomic.Bool
 	cert      *tls.Certificate // served by Serve; nil with Config.Insecure
+
+	enrolThrottle *throttle // failed enrolments per client address
 }
 
 // New returns a server for cfg, creating its data directory and database
@@ -84,7 +86,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, mux: http.NewServeMux(), db: db, now: time.Now}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), db: db, now: time.Now, enrolThrottle: newThrottle(enrolFailures, enrolWindow)}
 	s.cert = cert
 	s.routes()
 	s.ready.Store(true)

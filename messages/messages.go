@@ -135,7 +135,7 @@ func reportRow(name string, c placement.ClassReport, dates bool) []string {
 // serverCodes are the refusals of the district server that have their own
 // explanation (key "sync.err.code.CODE"); others are shown with their code.
 var serverCodes = []string{
-	"code_unknown", "code_used", "code_expired", "device_revoked", "device_unknown", "time_skew", "partition",
+	"code_unknown", "code_used", "code_expired", "too_many_attempts", "device_revoked", "device_unknown", "time_skew", "partition",
 	"batch_too_large", "body_too_large", "key_in_use", "device_id_in_use", "bad_signature", "replay", "internal",
 }
 
