@@ -17,7 +17,7 @@ step "unit and UI tests"
 go test -count=1 ./...
 
 step "race detector on the concurrent packages"
-go test -count=1 -race ./store/ ./content/ ./syncproto/ ./replica/ ./internal/... ./district/... ./cmd/qiao-district/ ./ui/
+go test -count=1 -race ./store/ ./content/ ./syncproto/ ./replica/ ./internal/... ./district/... ./cmd/qiao-district/ ./ui/ ./audio/ ./classroom/...
 
 step "district server is pure Go"
 CGO_ENABLED=0 go build -o dist/qiao-district ./cmd/qiao-district
