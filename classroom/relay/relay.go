@@ -1,0 +1,176 @@
+package relay
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"math/big"
+	"sync"
+
+	"github.com/pion/webrtc/v4"
+)
+
+// Config configures a Relay.
+type Config struct {
+	NetConfig
+	// MaxParticipants per lesson, host included; 0 means MaxParticipantsDef.
+	MaxParticipants int
+	// ICEServers (STUN/TURN) for the relay's PeerConnections; usually none:
+	// the relay is the reachable end.
+	ICEServers []webrtc.ICEServer
+}
+
+// Relay hosts lessons by code and forwards their media and events.
+type Relay struct {
+	cfg      Config
+	api      *webrtc.API
+	closeAPI func() error
+	cert     webrtc.Certificate // one DTLS certificate for every connection
+
+	mu     sync.Mutex
+	rooms  map[string]*room
+	closed bool
+}
+
+// LessonInfo is what Open returns: the code remote classrooms type, and the
+// key only the host's app knows.
+type LessonInfo struct {
+	Code    string
+	HostKey string
+}
+
+// ErrLessonExists is returned by Open for a code already open.
+var ErrLessonExists = errors.New("relay: a lesson with this code is already open")
+
+// New starts a relay.
+func New(cfg Config) (*Relay, error) {
+	if cfg.MaxParticipants <= 0 {
+		cfg.MaxParticipants = MaxParticipantsDef
+	}
+	api, closeAPI, err := NewAPI(cfg.NetConfig)
+	if err != nil {
+		return nil, err
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	cert, err := webrtc.GenerateCertificate(key)
+	if err != nil {
+		return nil, err
+	}
+	return &Relay{cfg: cfg, api: api, closeAPI: closeAPI, cert: *cert, rooms: map[string]*room{}}, nil
+}
+
+// Open opens a lesson. An empty code draws a fresh 8-digit one.
+func (r *Relay) Open(code string) (LessonInfo, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return LessonInfo{}, errors.New("relay: closed")
+	}
+	if code == "" {
+		for {
+			code = NewLessonCode()
+			if r.rooms[code] == nil {
+				break
+			}
+		}
+	}
+	if !ValidLessonCode(code) {
+		return LessonInfo{}, fmt.Errorf("relay: lesson code %q is not 6 to 12 digits", code)
+	}
+	if r.rooms[code] != nil {
+		return LessonInfo{}, ErrLessonExists
+	}
+	info := LessonInfo{Code: code, HostKey: newToken()}
+	r.rooms[code] = newRoom(r, info)
+	return info, nil
+}
+
+// CloseLesson ends a lesson: every participant gets "lesson_ended" and is
+// disconnected. It reports whether the lesson was open.
+func (r *Relay) CloseLesson(code string) bool {
+	r.mu.Lock()
+	rm := r.rooms[code]
+	delete(r.rooms, code)
+	r.mu.Unlock()
+	if rm == nil {
+		return false
+	}
+	rm.close()
+	return true
+}
+
+// Close ends every lesson and releases the relay's network resources.
+func (r *Relay) Close() error {
+	r.mu.Lock()
+	rooms := r.rooms
+	r.rooms, r.closed = map[string]*room{}, true
+	r.mu.Unlock()
+	for _, rm := range rooms {
+		rm.close()
+	}
+	return r.closeAPI()
+}
+
+// LessonStats is a lesson's live counters.
+type LessonStats struct {
+	Participants int
+	HostPackets  uint64 // RTP packets of the host's voice forwarded (each to every listener)
+	FloorPackets uint64 // RTP packets of the mic holder's voice forwarded
+	Seq          uint64 // lesson events so far
+}
+
+// Stats returns the counters of lesson code.
+func (r *Relay) Stats(code string) (LessonStats, bool) {
+	rm := r.room(code)
+	if rm == nil {
+		return LessonStats{}, false
+	}
+	rm.mu.Lock()
+	defer rm.mu.Unlock()
+	return LessonStats{Participants: len(rm.parts), HostPackets: rm.hostFwd.packets.Load(),
+		FloorPackets: rm.floorFwd.packets.Load(), Seq: rm.lesson.seq}, true
+}
+
+func (r *Relay) room(code string) *room {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.rooms[code]
+}
+
+// join admits a participant whose "join" message s arrived on sink.
+func (r *Relay) join(s Signal, sink signalSink) (*participant, *ProtocolError) {
+	rm := r.room(s.Lesson)
+	if rm == nil {
+		return nil, perr(CodeLessonUnknown, "no lesson %s is open here; check the code", s.Lesson)
+	}
+	return rm.join(s, sink)
+}
+
+// NewLessonCode draws a random 8-digit lesson code.
+func NewLessonCode() string {
+	n, err := rand.Int(rand.Reader, big.NewInt(90000000))
+	if err != nil {
+		panic(err)
+	}
+	return fmt.Sprintf("%08d", n.Int64()+10000000)
+}
+
+// newToken is 24 random bytes, base64url: host keys and resume tokens.
+func newToken() string {
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func sameToken(a, b string) bool {
+	return len(a) == len(b) && subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+}
