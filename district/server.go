@@ -6,8 +6,10 @@
 // tls.go) and its database — SQLite (district.db) by default, or
 // PostgreSQL shared by several processes (db.go, dialect.go) — and serves
 // over HTTPS: enrolment and signed requests (auth.go), sync (sync.go,
-// syncdb.go), offline bundles (bundle.go), files (files.go) and the
-// status page (status.go); docs/sync-protocol.md is the protocol. The
+// syncdb.go), offline bundles (bundle.go), files (files.go), the
+// status page (status.go) and live lessons across schools on the
+// classroom relay (classroom.go); docs/sync-protocol.md and
+// docs/classroom-protocol.md are the protocols. The
 // package is pure Go and must not import the desktop application
 // (qiao/app, qiao/ui) or fyne.
 package district
@@ -51,6 +53,20 @@ type Config struct {
 	KeyFile  string
 	// Insecure serves plain HTTP without TLS: for tests on loopback only.
 	Insecure bool
+
+	// Lessons across schools (classroom.go): the relay takes ICE over UDP
+	// on RTCUDPPort and ICE over TCP, the fallback where UDP is blocked,
+	// on RTCTCPPort, both on the host of Listen; 0 picks a free port (the
+	// qiao-district command defaults to the HTTPS port for UDP and the
+	// next one for TCP), a negative RTCTCPPort turns ICE over TCP off.
+	RTCUDPPort int
+	RTCTCPPort int
+	// RTCPublicIPs are the public addresses announced to classrooms when
+	// the server sits behind 1:1 NAT.
+	RTCPublicIPs []string
+	// LessonIdle ends a lesson that has had nobody in it for this long;
+	// 0 means DefaultLessonIdle.
+	LessonIdle time.Duration
 }
 
 // Server is a district server.
@@ -64,6 +80,8 @@ type Server struct {
 	cert      *tls.Certificate // served by Serve; nil with Config.Insecure
 
 	enrolThrottle *throttle // failed enrolments per client address
+
+	lessons *lessonHub // the classroom relay and its open lessons (classroom.go)
 }
 
 // New returns a server for cfg, creating its data directory and database
@@ -88,6 +106,10 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, mux: http.NewServeMux(), db: db, now: time.Now, enrolThrottle: newThrottle(enrolFailures, enrolWindow)}
 	s.cert = cert
+	if s.lessons, err = newLessonHub(cfg, func() time.Time { return s.now() }); err != nil {
+		db.Close()
+		return nil, err
+	}
 	s.routes()
 	s.ready.Store(true)
 	return s, nil
@@ -109,15 +131,27 @@ func (s *Server) routes() {
 	files := s.newFileServer()
 	api.HandleFunc("GET /v1/files/{hash}", files.get) // and HEAD
 	api.HandleFunc("PUT /v1/files/{hash}", files.put)
+	api.HandleFunc("POST /v1/lessons", s.openLessonHTTP) // lessons across schools (classroom.go)
+	api.HandleFunc("GET /v1/lessons/{code}", s.lessonHTTP)
+	api.HandleFunc("DELETE /v1/lessons/{code}", s.closeLessonHTTP)
+	api.HandleFunc("GET /v1/lessons/{code}/ws", s.lessonWS)
 	s.mux.Handle("/v1/", s.authenticate(api))
 }
 
 // DB returns the server's database.
 func (s *Server) DB() *DB { return s.db }
 
-// Close closes the server's database. Call it after Serve has returned.
+// Close ends the open lessons, releases the relay's ports and closes the
+// server's database. Call it after Serve has returned.
 func (s *Server) Close() error {
-	return s.db.Close()
+	lerr := s.lessons.close()
+	return errors.Join(s.db.Close(), lerr)
+}
+
+// RTCAddrs returns the addresses where the lesson relay takes ICE over UDP
+// and over TCP (nil when off).
+func (s *Server) RTCAddrs() (udp, tcp net.Addr) {
+	return s.lessons.addrs()
 }
 
 // Config returns the configuration the server was built with, defaults
@@ -193,6 +227,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	err := hs.Shutdown(sctx)
 	if err != nil {
 		hs.Close()
+	}
+	// Shutdown does not wait for hijacked connections: end the lessons,
+	// which closes their signalling WebSockets, and free the relay's ports.
+	if lerr := s.lessons.close(); lerr != nil {
+		slog.Warn("lesson relay close", "err", lerr)
 	}
 	if serr := <-errc; !errors.Is(serr, http.ErrServerClosed) && err == nil {
 		err = serr

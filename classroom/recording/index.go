@@ -79,18 +79,14 @@ func (rf *File) From(at time.Duration) (*Reader, error) {
 }
 
 // readerAt returns a reader positioned at offset (-1: the first record).
+// Each reader reads the file through its own section (ReadAt), so a player
+// can read slides while another reader plays on.
 func (rf *File) readerAt(offset int64) (*Reader, error) {
-	if _, err := rf.f.Seek(0, io.SeekStart); err != nil {
-		return nil, err
-	}
-	rd, err := NewReader(rf.f)
+	rd, err := NewReader(io.NewSectionReader(rf.f, 0, 1<<62))
 	if err != nil || offset < 0 {
 		return rd, err
 	}
-	if _, err := rf.f.Seek(offset, io.SeekStart); err != nil {
-		return nil, err
-	}
-	rd.r = bufio.NewReaderSize(rf.f, 64<<10)
+	rd.r = bufio.NewReaderSize(io.NewSectionReader(rf.f, offset, 1<<62), 64<<10)
 	rd.off = offset
 	return rd, nil
 }

@@ -31,6 +31,10 @@ type HandlerOptions struct {
 	// OriginPatterns lists browser origins allowed besides the same host.
 	// Qiao's own clients send no Origin header and are always allowed.
 	OriginPatterns []string
+	// Lesson, if set, returns the only lesson code a join on this request
+	// may name (qiao-district: the code in the URL, which Authorize
+	// checked); a join naming another code is refused "lesson_unknown".
+	Lesson func(*http.Request) string
 }
 
 // Handler returns the signalling endpoint: an http.Handler that upgrades to
@@ -53,12 +57,17 @@ func (r *Relay) Handler(opts HandlerOptions) http.Handler {
 		if err != nil {
 			return // Accept has answered
 		}
-		r.serveSignalling(req.Context(), c)
+		only := ""
+		if opts.Lesson != nil {
+			only = opts.Lesson(req)
+		}
+		r.serveSignalling(req.Context(), c, only)
 	})
 }
 
 // serveSignalling runs one participant's signalling connection.
-func (r *Relay) serveSignalling(ctx context.Context, c *websocket.Conn) {
+// A non-empty only is the one lesson code its join may name.
+func (r *Relay) serveSignalling(ctx context.Context, c *websocket.Conn, only string) {
 	c.SetReadLimit(2 * MaxSignalBytes) // bigger ones close the socket (1009); in between get too_large
 	sink := newWSSink(c)
 	defer sink.Close("", "")
@@ -72,6 +81,8 @@ func (r *Relay) serveSignalling(ctx context.Context, c *websocket.Conn) {
 	s, err := DecodeSignal(b)
 	if err == nil && s.Type != TypeJoin {
 		err = perr(CodeWrongState, "the first message must be %q", TypeJoin)
+	} else if err == nil && only != "" && s.Lesson != only {
+		err = perr(CodeLessonUnknown, "this connection is for lesson %s, not %s", only, s.Lesson)
 	}
 	if err != nil {
 		sink.refuse(err)

@@ -3,6 +3,7 @@
 // Usage:
 //
 //	qiao-district serve [--data DIR] [--db URL] [--listen HOST:PORT] [--cert FILE --key FILE | --insecure-http]
+//	                    [--rtc-udp PORT] [--rtc-tcp PORT|off] [--rtc-public-ip IP[,IP]]
 //	qiao-district tls fingerprint --data DIR
 //	qiao-district school add --data DIR [--db URL] --name NAME [--code CODE]
 //	qiao-district school list --data DIR [--db URL]
@@ -31,9 +32,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"syscall"
 
 	"qiao/district"
@@ -58,6 +62,7 @@ const (
 
 const usage = `Usage:
   qiao-district serve [--data DIR] [--db URL] [--listen HOST:PORT] [--cert FILE --key FILE | --insecure-http]
+                      [--rtc-udp PORT] [--rtc-tcp PORT|off] [--rtc-public-ip IP[,IP]]
   qiao-district tls fingerprint --data DIR
   qiao-district school add --data DIR [--db URL] --name NAME [--code CODE]
   qiao-district school list --data DIR [--db URL]
@@ -116,6 +121,16 @@ Options for serve:
                       self-signed one in DIR/tls; needs --key
   --key FILE          the PEM private key of --cert
   --insecure-http     serve plain HTTP without TLS: for tests on loopback only
+  --rtc-udp PORT      UDP port of live lessons across schools (ICE, one port
+                      for every classroom; default: the --listen port, e.g.
+                      8443/udp; 0 picks a free port); on the --listen host
+  --rtc-tcp PORT|off  TCP port of ICE over TCP, the fallback for classrooms
+                      whose firewall blocks UDP (default: the --listen port
+                      + 1, e.g. 8444; 0 picks a free port; off: none)
+  --rtc-public-ip IP[,IP]
+                      public address(es) to announce to classrooms when the
+                      server is behind 1:1 NAT (the firewall forwards the
+                      HTTPS, UDP and TCP ports to it)
 
 serve prints "listening on ADDR" and, over HTTPS, "fingerprint SHA256 FP",
 the certificate's fingerprint, which the apps pin.
@@ -172,6 +187,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	certFile := fs.String("cert", "", "PEM certificate file")
 	keyFile := fs.String("key", "", "PEM private key file")
 	insecure := fs.Bool("insecure-http", false, "serve plain HTTP")
+	rtcUDP := fs.String("rtc-udp", "", "UDP port for lessons")
+	rtcTCP := fs.String("rtc-tcp", "", "TCP port for lessons, or off")
+	rtcIP := fs.String("rtc-public-ip", "", "public IP(s) for lessons behind 1:1 NAT")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			printUsage(stdout)
@@ -198,6 +216,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return usageError(stderr, "serve: --insecure-http and --cert exclude each other")
 	}
 
+	udpPort, tcpPort, publicIPs, err := rtcPorts(*listen, *rtcUDP, *rtcTCP, *rtcIP)
+	if err != nil {
+		return usageError(stderr, "serve: "+err.Error())
+	}
+
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	slog.SetDefault(log)
 
@@ -206,7 +229,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	district.Version = Version // shown on the status page
 	s, err := district.New(district.Config{DataDir: *dataDir, DatabaseURL: *dbURL, Listen: *listen,
-		CertFile: *certFile, KeyFile: *keyFile, Insecure: *insecure})
+		CertFile: *certFile, KeyFile: *keyFile, Insecure: *insecure,
+		RTCUDPPort: udpPort, RTCTCPPort: tcpPort, RTCPublicIPs: publicIPs})
 	if err != nil {
 		fmt.Fprintf(stderr, "qiao-district: %v\n", err)
 		return exitError
@@ -222,7 +246,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *dbURL != "" {
 		dbKind = "postgres" // the URL itself may hold a password: not logged
 	}
-	log.Info("starting", "version", Version, "data", *dataDir, "db", dbKind, "addr", ln.Addr().String(), "tls", fp != "")
+	udpAddr, tcpAddr := s.RTCAddrs()
+	rtcTCPAddr := "off"
+	if tcpAddr != nil {
+		rtcTCPAddr = tcpAddr.String()
+	}
+	log.Info("starting", "version", Version, "data", *dataDir, "db", dbKind, "addr", ln.Addr().String(), "tls", fp != "",
+		"rtc_udp", udpAddr.String(), "rtc_tcp", rtcTCPAddr)
 	fmt.Fprintf(stdout, "listening on %s\n", ln.Addr())
 	if fp != "" {
 		fmt.Fprintf(stdout, "fingerprint SHA256 %s\n", fp)
@@ -234,6 +264,51 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	log.Info("stopped")
 	return exitOK
+}
+
+// rtcPorts reads --rtc-udp, --rtc-tcp and --rtc-public-ip; the ports
+// default to the --listen port and the next one (0 and 0 when that is 0).
+func rtcPorts(listen, udp, tcp, ips string) (udpPort, tcpPort int, public []string, err error) {
+	_, p, err := net.SplitHostPort(listen)
+	if err != nil {
+		return 0, 0, nil, fmt.Errorf("--listen %q: %v", listen, err)
+	}
+	lport, err := strconv.Atoi(p)
+	if err != nil || lport < 0 || lport > 65535 {
+		return 0, 0, nil, fmt.Errorf("--listen %q: the port must be a number", listen)
+	}
+	port := func(name, v string, def int) (int, error) {
+		if v == "" {
+			return def, nil
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 65535 {
+			return 0, fmt.Errorf("--%s %q: want a port 0 to 65535", name, v)
+		}
+		return n, nil
+	}
+	if udpPort, err = port("rtc-udp", udp, lport); err != nil {
+		return 0, 0, nil, err
+	}
+	def := 0
+	if lport > 0 && lport < 65535 {
+		def = lport + 1
+	}
+	if tcp == "off" {
+		tcpPort = -1
+	} else if tcpPort, err = port("rtc-tcp", tcp, def); err != nil {
+		return 0, 0, nil, err
+	}
+	for _, ip := range strings.Split(ips, ",") {
+		if ip = strings.TrimSpace(ip); ip == "" {
+			continue
+		}
+		if net.ParseIP(ip) == nil {
+			return 0, 0, nil, fmt.Errorf("--rtc-public-ip %q is not an IP address", ip)
+		}
+		public = append(public, ip)
+	}
+	return udpPort, tcpPort, public, nil
 }
 
 // tlsCmd runs "tls fingerprint".

@@ -483,7 +483,8 @@ func TestBinaryBusyPort(t *testing.T) {
 	defer busy.Close()
 	addr := busy.Addr().String()
 
-	cmd := exec.Command(bin, "serve", "--data", t.TempDir(), "--listen", addr)
+	// The relay's ports are left out, so only the HTTPS port can be the busy one.
+	cmd := exec.Command(bin, "serve", "--data", t.TempDir(), "--listen", addr, "--rtc-udp", "0", "--rtc-tcp", "off")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {

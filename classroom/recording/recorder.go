@@ -1,0 +1,189 @@
+package recording
+
+import (
+	"encoding/json"
+	"errors"
+	"sync"
+	"time"
+
+	"qiao/classroom/relay"
+)
+
+// Defaults of a Recorder.
+const (
+	SnapshotEvery = 30 * time.Second // lesson time between snapshots: a seek replays at most this much
+	FlushEvery    = 3 * time.Second  // a crash loses at most about this much
+)
+
+// RecorderConfig sets up a Recorder.
+type RecorderConfig struct {
+	// Snapshot returns the whole lesson state now. It is called with the
+	// recorder's lock held, so it must not call the Recorder. When nil, the
+	// recorder keeps the state itself from Initial and the events it is
+	// given (which costs the lesson's state in memory, bounded by the
+	// relay's limits).
+	Snapshot func() relay.State
+	Initial  relay.State
+	// SnapshotEvery and FlushEvery override the defaults (0: default).
+	SnapshotEvery time.Duration
+	FlushEvery    time.Duration
+}
+
+// Recorder records a live lesson into a Writer: the speaker's voice packets
+// as they go out, the relay's events, the slides, and a snapshot of the
+// whole state every SnapshotEvery of lesson time (the first with the first
+// record) so a player seeks cheaply. Times are lesson times the caller
+// gives (since the lesson started). It flushes every FlushEvery of lesson
+// time and of wall time, whichever comes first. Memory is bounded: the
+// writer's 64 KiB buffer, and the lesson state when it keeps it itself.
+// It is safe for concurrent use.
+type Recorder struct {
+	mu        sync.Mutex
+	w         *Writer
+	cfg       RecorderConfig
+	state     relay.State // kept when cfg.Snapshot is nil
+	nextSnap  time.Duration
+	lastFlush time.Duration
+	err       error // the first write error; every later call returns it
+	closed    bool
+	stop      chan struct{}
+	done      chan struct{}
+}
+
+// NewRecorder starts recording into w; Close closes w.
+func NewRecorder(w *Writer, cfg RecorderConfig) *Recorder {
+	if cfg.SnapshotEvery <= 0 {
+		cfg.SnapshotEvery = SnapshotEvery
+	}
+	if cfg.FlushEvery <= 0 {
+		cfg.FlushEvery = FlushEvery
+	}
+	r := &Recorder{w: w, cfg: cfg, state: cfg.Initial.Clone(), stop: make(chan struct{}), done: make(chan struct{})}
+	go r.flusher()
+	return r
+}
+
+// flusher flushes every FlushEvery of wall time, so a silent stretch (no
+// records) still reaches the disk.
+func (r *Recorder) flusher() {
+	defer close(r.done)
+	t := time.NewTicker(r.cfg.FlushEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-r.stop:
+			return
+		case <-t.C:
+			r.mu.Lock()
+			if !r.closed && r.err == nil {
+				r.err = r.w.Flush()
+			}
+			r.mu.Unlock()
+		}
+	}
+}
+
+// Voice records one Opus packet of the speaker's voice at lesson time at.
+func (r *Recorder) Voice(at time.Duration, packet []byte) error {
+	return r.add(Audio, at, packet, nil)
+}
+
+// Event records a relay event at lesson time at.
+func (r *Recorder) Event(at time.Duration, e relay.Event) error {
+	b, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	return r.add(Event, at, b, &e)
+}
+
+// Slide records a slide (once per hash; SHA-256 hex) at lesson time at.
+func (r *Recorder) Slide(at time.Duration, hash string, data []byte) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.before(at); err != nil {
+		return err
+	}
+	if err := r.w.AddSlide(at, hash, data); err != nil {
+		r.err = err
+	}
+	return r.err
+}
+
+func (r *Recorder) add(kind byte, at time.Duration, payload []byte, e *relay.Event) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.before(at); err != nil {
+		return err
+	}
+	if err := r.w.Add(kind, at, payload); err != nil {
+		r.err = err
+		return err
+	}
+	if e != nil && r.cfg.Snapshot == nil {
+		r.state.Apply(*e)
+	}
+	return nil
+}
+
+// before writes a due snapshot and flushes when due; r.mu is held.
+func (r *Recorder) before(at time.Duration) error {
+	if r.closed {
+		return ErrClosedRecorder
+	}
+	if r.err != nil {
+		return r.err
+	}
+	at = max(at, r.w.last)
+	if at >= r.nextSnap {
+		st := r.state
+		if r.cfg.Snapshot != nil {
+			st = r.cfg.Snapshot()
+		}
+		b, err := json.Marshal(st)
+		if err == nil {
+			err = r.w.Add(Snapshot, at, b)
+		}
+		if err != nil {
+			r.err = err
+			return err
+		}
+		r.nextSnap = at.Truncate(r.cfg.SnapshotEvery) + r.cfg.SnapshotEvery
+	}
+	if at-r.lastFlush >= r.cfg.FlushEvery {
+		r.lastFlush = at
+		if err := r.w.Flush(); err != nil {
+			r.err = err
+			return err
+		}
+	}
+	return nil
+}
+
+// State is the lesson state the recorder keeps (when it has no Snapshot func).
+func (r *Recorder) State() relay.State {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.state.Clone()
+}
+
+// Close stops the recorder and closes the file (flushed and synced).
+func (r *Recorder) Close() error {
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return ErrClosedRecorder
+	}
+	r.closed = true
+	r.mu.Unlock()
+	close(r.stop)
+	<-r.done
+	err := r.w.Close()
+	if r.err != nil {
+		return r.err
+	}
+	return err
+}
+
+// ErrClosedRecorder is returned by a Recorder after Close.
+var ErrClosedRecorder = errors.New("recording: the recorder is closed")
