@@ -1,0 +1,274 @@
+package live
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"slices"
+
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"qiao/audio"
+	"qiao/classroom/relay"
+)
+
+// The measurements of docs/BENCHMARKS.md for the live lesson. They take
+// about a minute of real time and run only with QIAO_BENCH=1.
+func benchOnly(t *testing.T) {
+	if os.Getenv("QIAO_BENCH") != "1" {
+		t.Skip("measurement: set QIAO_BENCH=1")
+	}
+}
+
+// TestBenchBitrate measures the bit rate of one remote classroom's link
+// during a lesson: the host's voice (a steady tone, which Opus codes at its
+// full 24 kbit/s) plus a page turn and an ink stroke of 20 points every
+// second, for 20 s. Bytes are pion's transport counters on the remote's
+// PeerConnection (SRTP, RTCP, SCTP/DTLS and STUN as sent) plus 28 bytes of
+// IPv4+UDP header per packet.
+func TestBenchBitrate(t *testing.T) {
+	benchOnly(t)
+	for _, rate := range []int{DefaultBitrate, 20000, 24000} {
+		t.Run(fmt.Sprint(rate), func(t *testing.T) {
+			sessionBitrate = rate
+			defer func() { sessionBitrate = 0 }()
+			measureBitrate(t)
+		})
+	}
+}
+
+func measureBitrate(t *testing.T) {
+	ctx := context.Background()
+	r := startRelay(t)
+	host := mustSession(t, ctx, true, r, "主讲", 440)
+	rem := mustSession(t, ctx, false, r, "远端", 700)
+	time.Sleep(3 * time.Second)
+	a, _ := rem.Link()
+	va := rem.Voice()
+	const secs = 20
+	for i := range secs {
+		if err := host.TurnPage(i % 10); err != nil {
+			t.Fatal(err)
+		}
+		pts := make([]int, 40)
+		for k := range pts {
+			pts[k] = 1000 + 37*k + i
+		}
+		if err := host.Stroke(relay.Stroke{ID: fmt.Sprintf("s%d", i), Page: i % 10, Color: "#e53935", Width: 25, Points: pts}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Second)
+	}
+	b, _ := rem.Link()
+	vb := rem.Voice()
+	d := b.At.Sub(a.At).Seconds()
+	in, out := Bitrate(a, b)
+	pin := float64(b.PacketsRecv-a.PacketsRecv) / d
+	pout := float64(b.PacketsSent-a.PacketsSent) / d
+	inIP, outIP := in+pin*28*8/1000, out+pout*28*8/1000
+	pairIn := float64(b.PairBytesReceived-a.PairBytesReceived) * 8 / d / 1000
+	pairOut := float64(b.PairBytesSent-a.PairBytesSent) * 8 / d / 1000
+	t.Logf("candidate pair counters: down %.1f, up %.1f kbit/s", pairIn, pairOut)
+	payload := float64(vb.PayloadRecv-va.PayloadRecv) * 8 / d / 1000
+	t.Logf("Opus at %d bit/s; remote classroom, %.1f s: down %.1f kbit/s (%.0f pkt/s), up %.1f kbit/s (%.0f pkt/s) on the transport; with IPv4+UDP headers down %.1f + up %.1f = %.1f kbit/s; Opus payload %.1f kbit/s; RTT %v",
+		host.cfg.Bitrate, d, in, pin, out, pout, inIP, outIP, inIP+outIP, payload, b.RTT)
+	if host.cfg.Bitrate == DefaultBitrate && inIP+outIP >= 48 {
+		t.Errorf("%.1f kbit/s at the default Opus rate, goal under 48", inIP+outIP)
+	}
+}
+
+// switchedTone is a capture source: silence until on, then a tone; it
+// notes when the first tone sample was produced (the "mouth" time).
+type switchedTone struct {
+	on    atomic.Bool
+	onset atomic.Int64 // unix ns of the first tone sample after on was set, 0 before
+	tone  audio.Tone
+}
+
+func (s *switchedTone) fill(buf []int16) {
+	if !s.on.Load() {
+		clear(buf)
+		return
+	}
+	if s.onset.Load() == 0 {
+		s.onset.Store(time.Now().UnixNano())
+	}
+	s.tone.Fill(buf)
+}
+
+// TestBenchLatency measures mouth-to-ear latency of the software path on
+// loopback: from the capture callback that produced a tone's first samples
+// to the playback callback that pulled the first frame carrying it (device
+// buffers excluded): capture framing, Opus, RTP/SRTP, the relay, the jitter
+// buffer and the mixer.
+func TestBenchLatency(t *testing.T) {
+	benchOnly(t)
+	ctx := context.Background()
+	r := startRelay(t)
+	api, err := loopbackAPI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := &switchedTone{tone: audio.Tone{Freq: 1000, Amplitude: toneAmplitude}}
+	host, err := Host(ctx, Config{URL: r.URL, Lesson: r.Code, Key: r.HostKey, Name: "主讲", API: api,
+		Device: audio.DeviceConfig{Null: true}, Source: src.fill})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer host.Close()
+	var heard atomic.Int64
+	threshold := 0.3 * toneLevel // -25 dBFS
+	rem, err := Join(ctx, Config{URL: r.URL, Lesson: r.Code, Name: "远端", API: api, Device: audio.DeviceConfig{Null: true},
+		Tap: func(f []int16) {
+			if src.onset.Load() != 0 && heard.Load() == 0 && audio.RMS(f) > threshold {
+				heard.Store(time.Now().UnixNano())
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rem.Close()
+	for _, s := range []*Session{host, rem} {
+		wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		if err := s.WaitLive(wctx); err != nil {
+			t.Fatal(err)
+		}
+		cancel()
+	}
+	time.Sleep(2 * time.Second)
+	var lat []time.Duration
+	for range 15 {
+		src.onset.Store(0)
+		heard.Store(0)
+		src.on.Store(true)
+		time.Sleep(600 * time.Millisecond)
+		src.on.Store(false)
+		if h, o := heard.Load(), src.onset.Load(); h != 0 && o != 0 {
+			lat = append(lat, time.Duration(h-o))
+		}
+		time.Sleep(600 * time.Millisecond)
+	}
+	slices.Sort(lat)
+	if len(lat) < 10 {
+		t.Fatalf("only %d of 15 onsets detected", len(lat))
+	}
+	t.Logf("mouth-to-ear (software path, loopback), %d onsets: min %v, median %v, max %v; jitter buffer %+v",
+		len(lat), lat[0].Round(time.Millisecond), lat[len(lat)/2].Round(time.Millisecond), lat[len(lat)-1].Round(time.Millisecond), rem.Voice().Tracks["host-audio"])
+	if lat[len(lat)/2] >= 150*time.Millisecond {
+		t.Errorf("median %v, goal under 150 ms", lat[len(lat)/2])
+	}
+}
+
+// TestBenchHostCPU measures the CPU time of the host's process over 20 s
+// with 5 remote classrooms listening: the host app in a child process
+// (voice capture, gate, Opus, WebRTC, playback device) — once with the relay
+// embedded in it (the LAN lesson: the default) and once with the relay
+// elsewhere (a district lesson). The remotes run in this process.
+func TestBenchHostCPU(t *testing.T) {
+	benchOnly(t)
+	for _, mode := range []string{"host-embedded", "host"} {
+		t.Run(mode, func(t *testing.T) {
+			ctx := context.Background()
+			cmd := exec.Command(os.Args[0], "-test.run=^$")
+			cmd.Env = append(os.Environ(), childEnv+"="+mode)
+			var r *lessonRelay
+			if mode == "host" {
+				r = startRelay(t)
+				cmd.Env = append(cmd.Env, "QIAO_TEST_LIVE_URL="+r.URL, "QIAO_TEST_LIVE_LESSON="+r.Code, "QIAO_TEST_LIVE_KEY="+r.HostKey)
+			}
+			cmd.Stderr = os.Stderr
+			stdin, _ := cmd.StdinPipe()
+			stdout, _ := cmd.StdoutPipe()
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+			out := bufio.NewReader(stdout)
+			line, err := out.ReadBytes('\n')
+			if err != nil {
+				t.Fatal(err)
+			}
+			var info struct{ URL, Code, Key string }
+			if err := json.Unmarshal(line, &info); err != nil {
+				t.Fatalf("%q: %v", line, err)
+			}
+			if r == nil {
+				r = &lessonRelay{URL: info.URL}
+				r.Code = info.Code
+			}
+			rems := make([]*participant, 5)
+			for i := range rems {
+				rems[i] = mustSession(t, ctx, false, r, fmt.Sprintf("远端%d", i+1), 700)
+			}
+			time.Sleep(3 * time.Second)
+			for i, p := range rems {
+				h := analyse(p.rec.last(2*time.Second), toneLevel)
+				if math.Abs(h.Freq-440) > freqTolerance {
+					t.Errorf("remote %d hears %.1f Hz at %.1f dBFS; %+v", i+1, h.Freq, h.Level, p.Voice())
+				}
+			}
+			stdin.Write([]byte("go\n"))
+			line, err = out.ReadBytes('\n')
+			if err != nil {
+				t.Fatal(err)
+			}
+			var res struct {
+				CPU, Wall, Percent float64
+			}
+			if err := json.Unmarshal(line, &res); err != nil {
+				t.Fatalf("%q: %v", line, err)
+			}
+			t.Logf("%s: host process CPU %.2f s in %.1f s = %.1f%% of one core, 5 remote classrooms", mode, res.CPU, res.Wall, res.Percent)
+			if res.Percent >= 15 {
+				t.Errorf("%.1f%% of one core, goal under 15%%", res.Percent)
+			}
+		})
+	}
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// childHost runs the host's app in a child process for TestBenchHostCPU.
+func childHost(mode string) int {
+	ctx := context.Background()
+	var r *lessonRelay
+	if mode == "host-embedded" {
+		var err error
+		if r, err = newRelay(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		defer r.close()
+	} else {
+		r = &lessonRelay{URL: os.Getenv("QIAO_TEST_LIVE_URL")}
+		r.Code, r.HostKey = os.Getenv("QIAO_TEST_LIVE_LESSON"), os.Getenv("QIAO_TEST_LIVE_KEY")
+	}
+	p, err := startSession(ctx, true, r, "主讲", 440)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer p.Close()
+	b, _ := json.Marshal(map[string]string{"URL": r.URL, "Code": r.Code, "Key": r.HostKey})
+	os.Stdout.Write(append(b, '\n'))
+	if _, err := bufio.NewReader(os.Stdin).ReadString('\n'); err != nil {
+		return 1
+	}
+	c0, w0 := cpuTime(), time.Now()
+	time.Sleep(20 * time.Second)
+	c, w := cpuTime()-c0, time.Since(w0)
+	b, _ = json.Marshal(map[string]float64{"CPU": c.Seconds(), "Wall": w.Seconds(), "Percent": 100 * c.Seconds() / w.Seconds()})
+	os.Stdout.Write(append(b, '\n'))
+	return 0
+}
