@@ -139,10 +139,11 @@ func TestLiveLesson(t *testing.T) {
 	id := r3.ID()
 	r3.Drop()
 	eventually(t, 10*time.Second, "remote 3 reconnects", func() bool { return r3.Reconnects() == 1 && r3.State() == Live })
-	// The relay forgets a participant whose WebSocket closed cleanly (Drop
-	// closes it), so the resume token no longer names it and it rejoins
-	// with a new id; a link that dies without a close keeps the id.
-	t.Logf("remote 3 came back as %s (was %s)", r3.ID(), id)
+	// Drop breaks the link without "leave": the relay kept its place for
+	// the resume grace, so it comes back as the same participant.
+	if got := r3.ID(); got != id {
+		t.Errorf("remote 3 came back as %s, was %s", got, id)
+	}
 	r3.rec.reset()
 	time.Sleep(3 * time.Second)
 	checkHeard(t, "remote 3 after reconnecting", analyse(r3.rec.last(2500*time.Millisecond), toneLevel), 440, toneLevel)

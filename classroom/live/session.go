@@ -334,10 +334,11 @@ func (s *Session) Close() {
 }
 
 // Drop closes the current connection as a broken link would (tests and a
-// "reconnect" button): the session reconnects with its resume token.
+// "reconnect" button): the session reconnects with its resume token and
+// keeps its id, hand and mic (the relay keeps its place for a grace).
 func (s *Session) Drop() {
 	if c := s.current(); c != nil {
-		c.Close()
+		c.Drop()
 	}
 }
 
@@ -403,7 +404,11 @@ func (s *Session) run() {
 		s.lastView = c.View()
 		s.client = nil
 		s.mu.Unlock()
-		c.Close()
+		if s.ctx.Err() != nil {
+			c.Close() // Close: leave the lesson for good
+		} else {
+			c.Drop() // the link dropped: the relay keeps our place to resume
+		}
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/coder/websocket"
 	"github.com/pion/webrtc/v4"
@@ -185,7 +186,8 @@ func (c *Client) setup(api *webrtc.API) error {
 }
 
 func (c *Client) readSignals() {
-	defer c.Close()
+	defer c.shutdown(false) // the relay hung up or the link broke: no leave
+
 	for {
 		_, b, err := c.ws.Read(context.Background())
 		if err != nil {
@@ -206,11 +208,47 @@ func (c *Client) readSignals() {
 					SDPMLineIndex: s.Candidate.SDPMLineIndex, UsernameFragment: s.Candidate.UsernameFragment})
 			}
 		default:
+			c.peerSignal(s)
 			if c.cfg.OnSignal != nil {
 				c.cfg.OnSignal(s)
 			}
 		}
 	}
+}
+
+// peerSignal keeps View.Peers from joined, left and reconnecting messages.
+func (c *Client) peerSignal(s Signal) {
+	if s.Participant == nil || s.Participant.ID == c.ID {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v := &c.view
+	i := slices.IndexFunc(v.Peers, func(p Peer) bool { return p.ID == s.Participant.ID })
+	switch s.Type {
+	case TypeJoined, TypeReconnecting:
+		if i >= 0 {
+			v.Peers[i] = *s.Participant
+		} else {
+			v.Peers = append(v.Peers, *s.Participant)
+			slices.SortFunc(v.Peers, func(a, b Peer) int { return cmpID(a.ID, b.ID) })
+		}
+	case TypeLeft:
+		if i >= 0 {
+			v.Peers = slices.Delete(v.Peers, i, i+1)
+		}
+	}
+}
+
+// cmpID orders participant ids as the relay's roster does (as strings).
+func cmpID(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }
 
 func (c *Client) answer(sdp string) error {
@@ -386,11 +424,27 @@ func (c *Client) PeerConnection() *webrtc.PeerConnection { return c.pc }
 // Done is closed when the client has closed (by Close, or the relay hung up).
 func (c *Client) Done() <-chan struct{} { return c.done }
 
-// Close leaves the lesson.
-func (c *Client) Close() {
+// Close leaves the lesson for good: it tells the relay ("leave"), which
+// removes the participant at once (its hand is lowered, a mic it held
+// returns to the host) and forgets its resume token.
+func (c *Client) Close() { c.shutdown(true) }
+
+// Drop closes the connection as a broken link would, without "leave": the
+// relay keeps the participant's place for its resume grace, and a new Dial
+// with Resume takes it back with the same id, hand and mic.
+func (c *Client) Drop() { c.shutdown(false) }
+
+func (c *Client) shutdown(leave bool) {
 	c.closeOnce.Do(func() {
 		close(c.done)
-		_ = c.ws.Close(websocket.StatusNormalClosure, "")
+		if leave {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			_ = c.send(ctx, Signal{V: ProtocolVersion, Type: TypeLeave})
+			cancel()
+			_ = c.ws.Close(websocket.StatusNormalClosure, "")
+		} else {
+			_ = c.ws.CloseNow()
+		}
 		if c.pc != nil {
 			_ = c.pc.Close()
 		}

@@ -23,6 +23,13 @@ type testRelay struct {
 
 func startRelay(t testing.TB, nc NetConfig) *testRelay {
 	t.Helper()
+	return startRelayWith(t, Config{NetConfig: nc})
+}
+
+// startRelayWith is startRelay with more of the relay's Config.
+func startRelayWith(t testing.TB, cfg Config) *testRelay {
+	t.Helper()
+	nc := cfg.NetConfig
 	if nc.UDPConn == nil && nc.Net == nil {
 		conn, err := net.ListenPacket("udp4", "127.0.0.1:0")
 		if err != nil {
@@ -32,7 +39,11 @@ func startRelay(t testing.TB, nc NetConfig) *testRelay {
 		nc.UDPConn = conn
 		nc.IncludeLoopback = true
 	}
-	r, err := New(Config{NetConfig: nc, MaxParticipants: 2000})
+	cfg.NetConfig = nc
+	if cfg.MaxParticipants == 0 {
+		cfg.MaxParticipants = 2000
+	}
+	r, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

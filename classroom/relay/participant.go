@@ -3,6 +3,7 @@ package relay
 import (
 	"encoding/json"
 	"sync"
+	"time"
 
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
@@ -38,8 +39,10 @@ type participant struct {
 	laser    *webrtc.DataChannel
 
 	// guarded by room.mu
-	ready    bool // snapshot sent; receives events
-	replaced bool // a resumed connection took this one's place
+	ready    bool        // snapshot sent; receives events
+	replaced bool        // a resumed connection took this one's place
+	away     bool        // link lost; place kept until grace fires or a resume
+	grace    *time.Timer // the resume grace, while away
 
 	mu        sync.Mutex
 	offerSent bool
@@ -233,17 +236,38 @@ func (p *participant) sendError(err error) {
 	}
 }
 
-// close ends p's session: it leaves the lesson, its signalling gets an
-// error (if code is set) and closes, and its PeerConnection closes.
-func (p *participant) close(code, message string) {
+// close ends p's connection because its link went away or broke (the
+// signalling socket closed without a "leave", the PeerConnection failed,
+// the participant could not keep up): its signalling gets an error (if
+// code is set) and closes, its PeerConnection closes, and the lesson keeps
+// its place for the resume grace (room.lost).
+func (p *participant) close(code, message string) { p.end(code, message, false) }
+
+// leave ends p's connection and removes it from the lesson at once (an
+// explicit "leave", or a client the relay refuses to keep).
+func (p *participant) leave(code, message string) { p.end(code, message, true) }
+
+func (p *participant) end(code, message string, leave bool) {
 	p.closeOnce.Do(func() {
-		p.room.leave(p, "closed")
+		if leave {
+			p.room.leave(p, ReasonClosed)
+		} else {
+			p.room.lost(p)
+		}
 		if code != "" {
 			p.sink.Send(Signal{V: ProtocolVersion, Type: TypeError, Code: code, Message: message})
 		}
 		p.sink.Close(code, message)
 		_ = p.pc.Close()
 	})
+}
+
+// stopGrace stops the resume grace timer (room.mu held).
+func (p *participant) stopGrace() {
+	if p.grace != nil {
+		p.grace.Stop()
+		p.grace = nil
+	}
 }
 
 func drainRTCP(s *webrtc.RTPSender) {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"math/big"
 	"sync"
+	"time"
 
 	"github.com/pion/webrtc/v4"
 )
@@ -22,7 +23,16 @@ type Config struct {
 	// ICEServers (STUN/TURN) for the relay's PeerConnections; usually none:
 	// the relay is the reachable end.
 	ICEServers []webrtc.ICEServer
+	// ResumeGrace is how long a participant whose link went away without a
+	// "leave" keeps its place (id, raised hand, mic, resume token), shown to
+	// the others as reconnecting; 0 means DefaultResumeGrace, a negative
+	// value removes it at once.
+	ResumeGrace time.Duration
 }
+
+// DefaultResumeGrace is Config.ResumeGrace when not set: longer than the
+// outages a weak link sees (a 10 s one must not cost a classroom its place).
+const DefaultResumeGrace = 30 * time.Second
 
 // Relay hosts lessons by code and forwards their media and events.
 type Relay struct {
@@ -50,6 +60,9 @@ var ErrLessonExists = errors.New("relay: a lesson with this code is already open
 func New(cfg Config) (*Relay, error) {
 	if cfg.MaxParticipants <= 0 {
 		cfg.MaxParticipants = MaxParticipantsDef
+	}
+	if cfg.ResumeGrace == 0 {
+		cfg.ResumeGrace = DefaultResumeGrace
 	}
 	api, closeAPI, err := NewAPI(cfg.NetConfig)
 	if err != nil {
@@ -120,7 +133,8 @@ func (r *Relay) Close() error {
 
 // LessonStats is a lesson's live counters.
 type LessonStats struct {
-	Participants int
+	Participants int    // present, those reconnecting included
+	Reconnecting int    // link lost, place kept for the resume grace
 	HostPackets  uint64 // RTP packets of the host's voice forwarded (each to every listener)
 	FloorPackets uint64 // RTP packets of the mic holder's voice forwarded
 	Seq          uint64 // lesson events so far
@@ -134,7 +148,13 @@ func (r *Relay) Stats(code string) (LessonStats, bool) {
 	}
 	rm.mu.Lock()
 	defer rm.mu.Unlock()
-	return LessonStats{Participants: len(rm.parts), HostPackets: rm.hostFwd.packets.Load(),
+	away := 0
+	for _, q := range rm.parts {
+		if q.away {
+			away++
+		}
+	}
+	return LessonStats{Participants: len(rm.parts), Reconnecting: away, HostPackets: rm.hostFwd.packets.Load(),
 		FloorPackets: rm.floorFwd.packets.Load(), Seq: rm.lesson.seq}, true
 }
 

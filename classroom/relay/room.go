@@ -6,6 +6,7 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/pion/webrtc/v4"
 )
@@ -49,16 +50,29 @@ func (rm *room) join(s Signal, sink signalSink) (*participant, *ProtocolError) {
 			}
 		}
 	}
+	// A host whose link went away is replaced by a new host connection
+	// that proves the key (an app restarted without its resume token).
+	var staleHost *participant
 	if s.Role == RoleHost {
 		if !sameToken(s.Key, rm.info.HostKey) {
 			return nil, perr(CodeNotHost, "the host role needs the lesson's host key; join as %q", RoleRemote)
 		}
 		if h := rm.hostLocked(); h != nil && h != old {
-			return nil, perr(CodeHostPresent, "lesson %s already has its host connected", rm.info.Code)
+			if !h.away {
+				return nil, perr(CodeHostPresent, "lesson %s already has its host connected", rm.info.Code)
+			}
+			staleHost = h
 		}
 	}
-	if old == nil && len(rm.parts) >= rm.relay.cfg.MaxParticipants {
+	count := len(rm.parts)
+	if staleHost != nil {
+		count--
+	}
+	if old == nil && count >= rm.relay.cfg.MaxParticipants {
 		return nil, perr(CodeLessonFull, "lesson %s has its maximum of %d participants", rm.info.Code, rm.relay.cfg.MaxParticipants)
+	}
+	if staleHost != nil {
+		rm.leaveLocked(staleHost, ReasonReplaced)
 	}
 
 	id, resume := "", newToken()
@@ -66,6 +80,7 @@ func (rm *room) join(s Signal, sink signalSink) (*participant, *ProtocolError) {
 		id = old.peer.ID
 		delete(rm.resumes, s.Resume)
 		old.replaced = true
+		old.stopGrace()
 		delete(rm.parts, id)
 		go old.close(CodeWrongState, "replaced by a newer connection of the same participant")
 	} else {
@@ -82,10 +97,11 @@ func (rm *room) join(s Signal, sink signalSink) (*participant, *ProtocolError) {
 	rm.refreshLocked()
 
 	roster := rm.rosterLocked()
-	sink.Send(Signal{V: ProtocolVersion, Type: TypeJoined, You: id, Participant: &p.peer, Roster: roster, Resume: resume, Lesson: rm.info.Code})
+	peer := p.peer
+	sink.Send(Signal{V: ProtocolVersion, Type: TypeJoined, You: id, Participant: &peer, Roster: roster, Resume: resume, Lesson: rm.info.Code})
 	for _, q := range rm.parts {
-		if q != p {
-			q.sink.Send(Signal{V: ProtocolVersion, Type: TypeJoined, Participant: &p.peer})
+		if q != p && !q.away {
+			q.sink.Send(Signal{V: ProtocolVersion, Type: TypeJoined, Participant: &peer})
 		}
 	}
 	if err := p.offer(); err != nil {
@@ -99,20 +115,66 @@ func (rm *room) join(s Signal, sink signalSink) (*participant, *ProtocolError) {
 }
 
 // leave removes p (if it is still the participant under its id) and tells
-// the others.
+// the others: an explicit leave, or a participant the relay hung up on.
 func (rm *room) leave(p *participant, reason string) {
 	rm.mu.Lock()
 	defer rm.mu.Unlock()
 	if rm.parts[p.peer.ID] != p {
 		return
 	}
+	rm.leaveLocked(p, reason)
+}
+
+func (rm *room) leaveLocked(p *participant, reason string) {
+	p.stopGrace()
 	delete(rm.parts, p.peer.ID)
 	delete(rm.resumes, p.resume)
 	rm.deliverLocked(rm.lesson.leave(p.peer.ID))
 	rm.refreshLocked()
+	peer := p.peer
 	for _, q := range rm.parts {
-		q.sink.Send(Signal{V: ProtocolVersion, Type: TypeLeft, Participant: &p.peer, Reason: reason})
+		if !q.away {
+			q.sink.Send(Signal{V: ProtocolVersion, Type: TypeLeft, Participant: &peer, Reason: reason})
+		}
 	}
+}
+
+// lost keeps the place of p, whose link went away without a "leave", for
+// the resume grace: its id, hand, mic and resume token stay; the others see
+// it reconnecting. A resume within the grace takes the place (join); after
+// it, p leaves as if it had closed (its hand is lowered, the mic returns to
+// the host).
+func (rm *room) lost(p *participant) {
+	rm.mu.Lock()
+	defer rm.mu.Unlock()
+	if rm.parts[p.peer.ID] != p || p.away {
+		return
+	}
+	grace := rm.relay.cfg.ResumeGrace
+	if grace < 0 || rm.closed {
+		rm.leaveLocked(p, ReasonClosed)
+		return
+	}
+	p.away, p.ready = true, false
+	p.grace = time.AfterFunc(grace, func() { rm.expire(p) })
+	rm.refreshLocked()
+	peer := p.peer
+	peer.Status = StatusReconnecting
+	for _, q := range rm.parts {
+		if !q.away {
+			q.sink.Send(Signal{V: ProtocolVersion, Type: TypeReconnecting, Participant: &peer})
+		}
+	}
+}
+
+// expire ends the grace of p: if it has not come back, it leaves.
+func (rm *room) expire(p *participant) {
+	rm.mu.Lock()
+	defer rm.mu.Unlock()
+	if rm.parts[p.peer.ID] != p || !p.away {
+		return
+	}
+	rm.leaveLocked(p, ReasonTimeout)
 }
 
 // apply runs a client's event through the lesson and delivers the result.
@@ -124,7 +186,7 @@ func (rm *room) apply(p *participant, e Event) {
 	}
 	ds, err := rm.lesson.apply(p.peer, e, func(id string) (Peer, bool) {
 		q, ok := rm.parts[id]
-		if !ok {
+		if !ok || q.away {
 			return Peer{}, false
 		}
 		return q.peer, true
@@ -209,9 +271,15 @@ func (rm *room) deliverLocked(ds []delivery) {
 // refreshLocked recomputes who listens to which forwarder and who holds the mic.
 func (rm *room) refreshLocked() {
 	holder := rm.parts[rm.lesson.mic]
+	if holder != nil && holder.away {
+		holder = nil // the mic stays its own while it reconnects, but nothing comes
+	}
 	rm.mic.Store(holder)
 	var hostDests, floorDests []*webrtc.TrackLocalStaticRTP
 	for _, q := range rm.parts {
+		if q.away {
+			continue
+		}
 		if q.peer.Role != RoleHost {
 			hostDests = append(hostDests, q.hostOut)
 		}
@@ -235,7 +303,11 @@ func (rm *room) hostLocked() *participant {
 func (rm *room) rosterLocked() []Peer {
 	r := make([]Peer, 0, len(rm.parts))
 	for _, q := range rm.parts {
-		r = append(r, q.peer)
+		pe := q.peer
+		if q.away {
+			pe.Status = StatusReconnecting
+		}
+		r = append(r, pe)
 	}
 	sort.Slice(r, func(i, j int) bool { return r[i].ID < r[j].ID })
 	return r
@@ -245,6 +317,9 @@ func (rm *room) close() {
 	rm.mu.Lock()
 	rm.closed = true
 	parts := rm.parts
+	for _, p := range parts {
+		p.stopGrace()
+	}
 	rm.parts = map[string]*participant{}
 	rm.refreshLocked()
 	rm.mu.Unlock()

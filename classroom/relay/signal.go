@@ -29,6 +29,22 @@ const (
 	TypeAnswer    = "answer"    // client → relay: SDP answer
 	TypeCandidate = "candidate" // both ways: one trickled ICE candidate
 	TypeError     = "error"     // relay → client: a refusal
+	TypeLeave     = "leave"     // client → relay: leaving for good (no resume)
+	// TypeReconnecting: relay → client: a participant's link went away; its
+	// place is kept for the resume grace (Participant.Status "reconnecting").
+	TypeReconnecting = "reconnecting"
+)
+
+// Peer statuses (Peer.Status).
+const (
+	StatusReconnecting = "reconnecting" // link lost; its place is kept for the resume grace
+)
+
+// Reasons in "left".
+const (
+	ReasonClosed   = "closed"   // it left (or its connection was ended)
+	ReasonTimeout  = "timeout"  // it did not come back within the resume grace
+	ReasonReplaced = "replaced" // a host that lost its link was replaced by a new host connection
 )
 
 // Role is a participant's role in a lesson.
@@ -45,6 +61,9 @@ type Peer struct {
 	ID   string `json:"id"`
 	Role Role   `json:"role"`
 	Name string `json:"name"`
+	// Status is "" for a connected participant and StatusReconnecting for
+	// one whose link went away and whose place is kept.
+	Status string `json:"status,omitempty"`
 }
 
 // Candidate is a trickled ICE candidate, as in the browser's RTCIceCandidateInit.
@@ -87,7 +106,7 @@ type Signal struct {
 }
 
 // DecodeSignal parses and validates a message a client sent to the relay.
-// Only the client → relay types (join, answer, candidate) are accepted.
+// Only the client → relay types (join, answer, candidate, leave) are accepted.
 func DecodeSignal(b []byte) (Signal, error) {
 	var s Signal
 	if len(b) > MaxSignalBytes {
@@ -138,6 +157,7 @@ func DecodeSignal(b []byte) (Signal, error) {
 		if c.UsernameFragment != nil && !validText(*c.UsernameFragment, 0, 256) {
 			return Signal{}, perr(CodeBadMessage, "usernameFragment too long or not printable")
 		}
+	case TypeLeave:
 	case "":
 		return Signal{}, perr(CodeBadMessage, "message without type")
 	default:

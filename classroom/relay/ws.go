@@ -93,7 +93,16 @@ func (r *Relay) serveSignalling(ctx context.Context, c *websocket.Conn, only str
 		sink.refuse(jerr)
 		return
 	}
-	defer p.close("", "")
+	// A socket that closes without a "leave" is a lost link: the
+	// participant keeps its place for the resume grace.
+	left := false
+	defer func() {
+		if left {
+			p.leave("", "")
+		} else {
+			p.close("", "")
+		}
+	}()
 	faults := 0
 	for {
 		_, b, err := c.Read(ctx)
@@ -101,6 +110,10 @@ func (r *Relay) serveSignalling(ctx context.Context, c *websocket.Conn, only str
 			return
 		}
 		s, err := DecodeSignal(b)
+		if err == nil && s.Type == TypeLeave {
+			left = true
+			return
+		}
 		if err == nil {
 			if pe := p.handle(s); pe != nil {
 				err = pe
@@ -108,6 +121,7 @@ func (r *Relay) serveSignalling(ctx context.Context, c *websocket.Conn, only str
 		}
 		if err != nil {
 			if faults++; faults > maxSignalFaults {
+				left = true // a client the relay hangs up on keeps no place
 				sink.refuse(perr2(CodeBadMessage, "too many refused messages"))
 				return
 			}
