@@ -28,6 +28,7 @@ func sections() []section {
 		{"home", theme.HomeIcon(), "nav.home", homeScreen},
 		{"placement", theme.GridIcon(), "nav.placement", placementScreen},
 		{"research", theme.AccountIcon(), "nav.research", researchScreen},
+		{"classroom", theme.MediaVideoIcon(), "nav.classroom", classroomScreen},
 		{"settings", theme.SettingsIcon(), "nav.settings", settingsScreen},
 	}
 }

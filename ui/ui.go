@@ -89,6 +89,8 @@ type window struct {
 	placement *placementFlow
 	// research keeps the research section's place across section switches.
 	research *researchState
+	// classroom keeps the synchronous classroom's live lesson across section switches.
+	classroom *classroomState
 	// sync is the link to the district server.
 	sync *syncLink
 	// jobs runs background work (imports, draws, sync) for every screen.
@@ -115,6 +117,9 @@ func (w *window) close() {
 	w.prefs.WindowW, w.prefs.WindowH = size.Width, size.Height
 	w.savePrefs()
 	w.sync.shutdown()
+	if w.classroom != nil {
+		w.classroom.shutdown()
+	}
 	w.win.Close()
 }
 
