@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -278,3 +279,40 @@ func childRemote() childReport {
 }
 
 func asProtocolError(err error, pe **relay.ProtocolError) bool { return errors.As(err, pe) }
+
+func TestEndedLessonEndsTheSessions(t *testing.T) {
+	ctx := context.Background()
+	r := startRelay(t)
+	api, err := loopbackAPI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var retried atomic.Bool
+	cfg := Config{URL: r.URL, Lesson: r.Code, Name: "x", API: api, Device: audio.DeviceConfig{Null: true}, NoPlayback: true,
+		OnState: func(st State) { retried.Store(retried.Load() || st == Reconnecting) }}
+	remote, err := Join(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer remote.Close()
+	wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if err := remote.WaitLive(wctx); err != nil {
+		t.Fatal(err)
+	}
+	r.CloseLesson(r.Code)
+	for remote.State() != Ended {
+		select {
+		case <-remote.Changed():
+		case <-wctx.Done():
+			t.Fatalf("the session did not end when the lesson ended (state %v)", remote.State())
+		}
+	}
+	var pe *relay.ProtocolError
+	if remote.State() != Ended || !asProtocolError(remote.Err(), &pe) || pe.Code != relay.CodeLessonEnded {
+		t.Fatalf("state %v, err %v; want ended with lesson_ended", remote.State(), remote.Err())
+	}
+	if retried.Load() {
+		t.Fatal("the session tried to reconnect to a lesson its host had ended")
+	}
+}

@@ -404,6 +404,11 @@ func (s *Session) run() {
 		s.lastView = c.View()
 		s.client = nil
 		s.mu.Unlock()
+		if err := c.Err(); permanent(err) { // the host ended the lesson
+			c.Close()
+			s.setState(Ended, err)
+			return
+		}
 		if s.ctx.Err() != nil {
 			c.Close() // Close: leave the lesson for good
 		} else {

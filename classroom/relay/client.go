@@ -74,6 +74,7 @@ type Client struct {
 	pending   []Candidate
 	done      chan struct{}
 	closeOnce sync.Once
+	hungUp    *ProtocolError // the error the relay sent before hanging up
 }
 
 // Dial joins a lesson. It returns once the relay has admitted the client
@@ -201,6 +202,13 @@ func (c *Client) readSignals() {
 		case TypeOffer:
 			if err := c.answer(s.SDP); err != nil {
 				return
+			}
+		case TypeError:
+			c.mu.Lock()
+			c.hungUp = &ProtocolError{Code: s.Code, Message: s.Message}
+			c.mu.Unlock()
+			if c.cfg.OnSignal != nil {
+				c.cfg.OnSignal(s)
 			}
 		case TypeCandidate:
 			if s.Candidate != nil && s.Candidate.Candidate != "" {
@@ -423,6 +431,17 @@ func (c *Client) PeerConnection() *webrtc.PeerConnection { return c.pc }
 
 // Done is closed when the client has closed (by Close, or the relay hung up).
 func (c *Client) Done() <-chan struct{} { return c.done }
+
+// Err is the error the relay sent on the signalling channel (for example
+// lesson_ended when the host ends the lesson), or nil.
+func (c *Client) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.hungUp == nil {
+		return nil
+	}
+	return c.hungUp
+}
 
 // Close leaves the lesson for good: it tells the relay ("leave"), which
 // removes the participant at once (its hand is lowered, a mic it held
