@@ -70,8 +70,17 @@ func (tx *Tx) Put(table, schoolID, id string, f Fields) (Record, error) {
 		return Record{}, fmt.Errorf("store: put %s: %w", table, err)
 	}
 	rec := Record{ID: id, SchoolID: schoolID, HLC: tx.s.Clock.Now(), Origin: tx.s.Device}
+	if err := tx.upsert(table, rec, names, f); err != nil {
+		return Record{}, fmt.Errorf("store: put %s: %w", table, err)
+	}
+	return rec, tx.logChange(table, rec.ID, base, baseOrigin)
+}
+
+// upsert writes a row's header and the named columns of f, inserting the
+// row or overwriting those columns of the existing one.
+func (tx *Tx) upsert(table string, rec Record, names []string, f map[string]any) error {
 	all := append(append([]string{}, syncedMeta...), names...)
-	args := []any{rec.ID, rec.SchoolID, int64(rec.HLC), rec.Origin, 0}
+	args := []any{rec.ID, rec.SchoolID, int64(rec.HLC), rec.Origin, rec.Deleted}
 	for _, n := range names {
 		args = append(args, f[n])
 	}
@@ -81,10 +90,8 @@ func (tx *Tx) Put(table, schoolID, id string, f Fields) (Record, error) {
 	}
 	q := fmt.Sprintf(`INSERT INTO %s (%s) VALUES (%s) ON CONFLICT(id) DO UPDATE SET %s`,
 		table, strings.Join(all, ","), strings.TrimSuffix(strings.Repeat("?,", len(all)), ","), strings.Join(sets, ","))
-	if _, err := tx.exec(q, args...); err != nil {
-		return Record{}, fmt.Errorf("store: put %s: %w", table, err)
-	}
-	return rec, tx.logChange(table, rec.ID, base, baseOrigin)
+	_, err := tx.exec(q, args...)
+	return err
 }
 
 // Update changes only the given columns of an existing row of a synced

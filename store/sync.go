@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
-	"strings"
 
 	"qiao/syncproto"
 )
@@ -97,18 +96,8 @@ func (tx *Tx) ApplyRemote(c syncproto.Change) (bool, error) {
 		}
 	}
 	sort.Strings(names)
-	all := append(append([]string{}, syncedMeta...), names...)
-	args := []any{c.ID, c.SchoolID, int64(c.HLC), c.Origin, c.Deleted}
-	for _, n := range names {
-		args = append(args, vals[n])
-	}
-	sets := make([]string, 0, len(all)-1)
-	for _, col := range all[1:] {
-		sets = append(sets, col+"=excluded."+col)
-	}
-	q := fmt.Sprintf(`INSERT INTO %s (%s) VALUES (%s) ON CONFLICT(id) DO UPDATE SET %s`,
-		c.Table, strings.Join(all, ","), strings.TrimSuffix(strings.Repeat("?,", len(all)), ","), strings.Join(sets, ","))
-	if _, err := tx.exec(q, args...); err != nil {
+	rec := Record{ID: c.ID, SchoolID: c.SchoolID, HLC: HLC(c.HLC), Origin: c.Origin, Deleted: c.Deleted}
+	if err := tx.upsert(c.Table, rec, names, vals); err != nil {
 		return false, fmt.Errorf("store: apply %s %s: %w", c.Table, c.ID, err)
 	}
 	return true, nil
