@@ -49,11 +49,19 @@ type APIError struct {
 
 func (e *APIError) Error() string { return e.Code + ": " + e.Message }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
+// noStore sets the headers every answer of the server carries: its type
+// (unless empty), never cached, never sniffed as another type.
+func noStore(w http.ResponseWriter, contentType string) {
 	h := w.Header()
-	h.Set("Content-Type", "application/json")
+	if contentType != "" {
+		h.Set("Content-Type", contentType)
+	}
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	noStore(w, "application/json")
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(v)
 }

@@ -167,10 +167,7 @@ func (s *Server) Handler() http.Handler {
 
 // healthz answers 200 while the server is ready and 503 otherwise.
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
-	h := w.Header()
-	h.Set("Content-Type", "text/plain; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
+	noStore(w, "text/plain; charset=utf-8")
 	if !s.ready.Load() {
 		w.WriteHeader(http.StatusServiceUnavailable)
 		fmt.Fprintln(w, "unavailable")

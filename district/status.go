@@ -138,9 +138,7 @@ func (p *statusPage) guard(next func(http.ResponseWriter, *http.Request, Status)
 			return
 		}
 		st.Version, st.Started = Version, p.started.Unix()
-		h := w.Header()
-		h.Set("Cache-Control", "no-store")
-		h.Set("X-Content-Type-Options", "nosniff")
+		noStore(w, "")
 		next(w, r, st)
 	})
 }
@@ -172,10 +170,7 @@ func (p *statusPage) checkPassword(ctx context.Context, hash, password string) b
 }
 
 func statusText(w http.ResponseWriter, status int, msg string) {
-	h := w.Header()
-	h.Set("Content-Type", "text/plain; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
+	noStore(w, "text/plain; charset=utf-8")
 	w.WriteHeader(status)
 	fmt.Fprintln(w, msg)
 }

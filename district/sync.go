@@ -87,10 +87,8 @@ func (s *Server) pull(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, "internal", "the server could not encode the page")
 		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", BatchContentType)
-	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Length", strconv.Itoa(len(body)))
+	noStore(w, BatchContentType)
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.Write(body)
 }
 
