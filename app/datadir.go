@@ -3,6 +3,8 @@ package app
 import (
 	"os"
 	"path/filepath"
+
+	"qiao/content"
 )
 
 // DataDir picks the data directory: the --data flag, else $QIAO_DATA,
@@ -20,3 +22,7 @@ func DataDir(flagValue string) (string, error) {
 	}
 	return filepath.Join(base, "Qiao"), nil
 }
+
+// openFiles opens the content store of the data directory, where
+// attachments and other files are kept by hash.
+func openFiles(dir string) (*content.Store, error) { return content.Open(filepath.Join(dir, "files")) }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -35,7 +34,7 @@ func runGUI(ctx context.Context, dir string, withSample bool, stderr io.Writer) 
 	}
 	defer st.Close()
 	schools := school.NewService(st)
-	files, err := content.Open(filepath.Join(dir, "files"))
+	files, err := openFiles(dir)
 	if err != nil {
 		fmt.Fprintln(stderr, i18n.T("cli.error", err))
 		return 1

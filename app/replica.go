@@ -6,10 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"time"
 
-	"qiao/content"
 	"qiao/district"
 	"qiao/i18n"
 	"qiao/messages"
@@ -76,7 +74,7 @@ func runReplica(ctx context.Context, dir string, args []string, stdout, stderr i
 		if err != nil {
 			return fail(err)
 		}
-		if r.Files, err = content.Open(filepath.Join(dir, "files")); err != nil {
+		if r.Files, err = openFiles(dir); err != nil {
 			return fail(err)
 		}
 		rep, err := r.Sync(ctx)
