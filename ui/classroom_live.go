@@ -50,10 +50,10 @@ var classroomAPI = func() (*webrtc.API, func() error, error) {
 }
 
 // classroomAudio, when set (tests), replaces the audio devices: the device
-// config and a source standing in for the microphone.
+// config and, per session, a new source standing in for the microphone.
 var classroomAudio *struct {
-	Device audio.DeviceConfig
-	Source func([]int16)
+	Device    audio.DeviceConfig
+	NewSource func() func([]int16)
 }
 
 // lanRelay is the relay the host's app runs for its LAN lessons. It stays
@@ -220,7 +220,7 @@ func (ll *liveLesson) openSession(cfg live.Config) (opened, error) {
 		return live.Join(context.Background(), cfg)
 	}
 	if classroomAudio != nil {
-		cfg.Device, cfg.Source = classroomAudio.Device, classroomAudio.Source
+		cfg.Device, cfg.Source = classroomAudio.Device, classroomAudio.NewSource()
 	}
 	noAudio := false
 	s, err := open(cfg)

@@ -32,11 +32,12 @@ func init() {
 	classroomAPI = func() (*webrtc.API, func() error, error) {
 		return relay.NewAPI(relay.NetConfig{IncludeLoopback: true, UDPOnly: true})
 	}
-	tone := &audio.Tone{Freq: 440, Amplitude: 0.2}
 	classroomAudio = &struct {
-		Device audio.DeviceConfig
-		Source func([]int16)
-	}{audio.DeviceConfig{Null: true}, tone.Fill}
+		Device    audio.DeviceConfig
+		NewSource func() func([]int16)
+	}{audio.DeviceConfig{Null: true}, func() func([]int16) {
+		return (&audio.Tone{Freq: 440, Amplitude: 0.2}).Fill
+	}}
 }
 
 // classroomHarness is a main window on the sample school showing the
