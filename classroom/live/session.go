@@ -97,6 +97,8 @@ type Config struct {
 	OnEvent func(relay.Event)
 	// OnLaser sees laser pointer positions.
 	OnLaser func(relay.Event)
+	// Recorder, when set, records the lesson (host only; see recTap).
+	Recorder Recorder
 
 	// Backoff bounds the reconnect delays; 0 means 500 ms to 8 s.
 	MinBackoff, MaxBackoff time.Duration
@@ -140,6 +142,7 @@ type Session struct {
 	reconn   int
 
 	holding atomic.Bool // a remote holds the mic (the host always sends)
+	rec     *recTap     // nil when not recording
 	stats   voiceStats
 	done    chan struct{}
 }
@@ -184,6 +187,9 @@ func start(ctx context.Context, cfg Config, role relay.Role) (*Session, error) {
 	if cfg.Bitrate == 0 {
 		cfg.Bitrate = DefaultBitrate
 	}
+	if cfg.Recorder != nil && role != relay.RoleHost {
+		return nil, errRemoteRecorder
+	}
 	if cfg.ExpectedLoss == 0 {
 		cfg.ExpectedLoss = 10
 	}
@@ -199,6 +205,9 @@ func start(ctx context.Context, cfg Config, role relay.Role) (*Session, error) {
 	s.ctx, s.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	if role == relay.RoleHost {
 		s.gate = audio.NewGate(audio.GateConfig{})
+	}
+	if cfg.Recorder != nil {
+		s.rec = newRecTap(cfg.Recorder)
 	}
 	enc, err := audio.NewEncoder(audio.EncoderConfig{Bitrate: cfg.Bitrate, ExpectedLoss: cfg.ExpectedLoss})
 	if err != nil {
@@ -443,9 +452,12 @@ func (s *Session) dial() (*relay.Client, error) {
 			cmu.Lock()
 			cl := c
 			cmu.Unlock()
+			mic := ""
 			if e.Type == relay.EvSnapshot || e.Type == relay.EvMic {
-				s.holding.Store(cl.View().Mic == cl.ID)
+				mic = cl.View().Mic
+				s.holding.Store(mic == cl.ID)
 			}
+			s.recordEvent(e, cl.ID, mic)
 			if s.cfg.OnEvent != nil {
 				s.cfg.OnEvent(e)
 			}
@@ -526,7 +538,8 @@ func (s *Session) sendVoice(enc *audio.Encoder) {
 			s.gate.Capture(pcm, time.Now())
 		}
 		c := s.current()
-		if c == nil || (s.role != relay.RoleHost && !s.holding.Load()) {
+		// Offline, the host still encodes when it records: its classroom hears it.
+		if (c == nil && s.rec == nil) || (s.role != relay.RoleHost && !s.holding.Load()) {
 			talking = false
 			continue
 		}
@@ -535,6 +548,11 @@ func (s *Session) sendVoice(enc *audio.Encoder) {
 		}
 		n, err := enc.Encode(pcm, buf)
 		if err != nil {
+			continue
+		}
+		s.recordVoice(true, buf[:n])
+		if c == nil {
+			talking = false
 			continue
 		}
 		pkt.Marker = !talking
@@ -581,6 +599,9 @@ func (s *Session) receive(t *webrtc.TrackRemote) {
 		}
 		if p.Unmarshal(buf[:n]) != nil {
 			continue
+		}
+		if t.ID() == "floor-audio" {
+			s.recordVoice(false, p.Payload)
 		}
 		s.stats.packetsRecv.Add(1)
 		s.stats.payloadRecv.Add(uint64(len(p.Payload)))
