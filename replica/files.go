@@ -27,6 +27,7 @@ import (
 var FileColumns = map[string][]string{
 	"research_attachments": {"hash"},
 	"research_outputs":     {"file_hash"},
+	"classroom_lessons":    {"recording"}, // the lesson's recording (录播)
 }
 
 // checkpointFiles is the change-log seq through which the files named by
