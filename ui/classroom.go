@@ -24,6 +24,7 @@ type classroomState struct {
 	root *fyne.Container // the section's content: the lesson list or a live screen
 	live *liveLesson     // the lesson this classroom takes part in, nil if none
 	lan  *lanRelay       // the relay of this PC's LAN lessons, once one has started
+	recs *classroom.Recordings
 }
 
 // classroomScreen is the 同步课堂 section: this week's lessons, scheduling,
@@ -32,6 +33,7 @@ func classroomScreen(w *window) fyne.CanvasObject {
 	if w.classroom == nil {
 		sch, _, _ := w.deps.Schools.Current(w.ctx)
 		w.classroom = &classroomState{w: w, svc: classroom.New(w.deps.Store, sch.ID)}
+		w.classroom.recoverRecordings()
 	}
 	c := w.classroom
 	c.root = container.NewStack()
@@ -98,6 +100,9 @@ func (c *classroomState) lessonRow(l classroom.Lesson, reload func(), msg *widge
 	what := i18n.T("classroom.lesson_line", l.Subject, gradeName(l.Grade), l.Title, l.Minutes)
 	info := container.NewVBox(rsCut(when+"  "+what),
 		rsCut(i18n.T("classroom.code_line", l.Code, i18n.T("classroom.state."+l.State))))
+	if rec := c.recordingLine(l); rec != nil {
+		info.Add(rec)
+	}
 	var actions []fyne.CanvasObject
 	if l.State == classroom.Scheduled {
 		start := widget.NewButtonWithIcon(i18n.T("classroom.start"), theme.MediaPlayIcon(), func() { c.startHost(l) })

@@ -22,6 +22,7 @@ import (
 	"qiao/audio"
 	"qiao/classroom"
 	"qiao/classroom/live"
+	"qiao/classroom/recording"
 	"qiao/classroom/relay"
 	"qiao/i18n"
 
@@ -154,6 +155,7 @@ type liveLesson struct {
 	addrs    []string
 	lan      *lanRelay
 	sess     *live.Session
+	rec      *recording.Recorder // host: the lesson's recording, nil when not recording
 	closeAPI func() error
 	noAudio  bool // no microphone or loudspeaker: the lesson runs without voice
 	state    live.State
@@ -330,7 +332,12 @@ func (ll *liveLesson) teardown() func() {
 		ll.stop = nil
 	}
 	sess, lan, code, closeAPI := ll.sess, ll.lan, ll.code, ll.closeAPI
-	return func() { closeAll(sess, lan, code, closeAPI) }
+	rec, rs, id, ctx := ll.rec, ll.c.recs, ll.lesson.ID, ll.c.w.ctx
+	ll.rec = nil
+	return func() {
+		closeAll(sess, lan, code, closeAPI)
+		keepRecording(ctx, rs, rec, id)
+	}
 }
 
 // closeAll ends lesson code on lan (if the host's), then closes the session.
@@ -359,9 +366,11 @@ func (c *classroomState) startHost(l classroom.Lesson) {
 	c.showLive()
 	name := cutName(strings.TrimSpace(sch.Name + " " + u.Name))
 	lan := c.lan
+	rs := c.recordings()
 	var o opened
 	var started classroom.Lesson
 	var addrs []string
+	var rec *recording.Recorder
 	c.w.jobs.async(func() error {
 		var err error
 		if lan == nil {
@@ -373,12 +382,24 @@ func (c *classroomState) startHost(l classroom.Lesson) {
 		if err != nil {
 			return err
 		}
-		if o, err = ll.openSession(live.Config{URL: lan.url(), Lesson: info.Code, Key: info.HostKey, Name: name}); err != nil {
+		cfg := live.Config{URL: lan.url(), Lesson: info.Code, Key: info.HostKey, Name: name}
+		if rec = startRecording(c.w.ctx, rs, l); rec != nil {
+			cfg.Recorder = rec
+		}
+		discard := func() {
+			if rec != nil {
+				_ = rs.Discard(rec, l.ID)
+				rec = nil
+			}
+		}
+		if o, err = ll.openSession(cfg); err != nil {
 			lan.r.CloseLesson(info.Code)
+			discard()
 			return err
 		}
 		if started, err = c.svc.Start(c.w.ctx, l.ID); err != nil {
 			closeAll(o.sess, lan, info.Code, o.closeAPI)
+			discard()
 			return err
 		}
 		if classroomLAN.loopback {
@@ -394,7 +415,7 @@ func (c *classroomState) startHost(l classroom.Lesson) {
 		if err != nil {
 			ll.err, ll.state, ll.failed = err, live.Ended, true
 		} else {
-			ll.lesson, ll.addrs, ll.lan = started, addrs, lan
+			ll.lesson, ll.addrs, ll.lan, ll.rec = started, addrs, lan, rec
 			ll.use(o)
 		}
 		if c.live == ll {
@@ -581,6 +602,8 @@ func (c *classroomState) liveHeader(ll *liveLesson, title string, endKey string)
 	head := rsHeading(title, theme.SizeNameSubHeadingText)
 	state := widget.NewLabel("")
 	state.TextStyle = fyne.TextStyle{Bold: true}
+	recL := widget.NewLabel("")
+	recL.Importance = widget.DangerImportance
 	note := rsWrapped("")
 	note.Importance = widget.WarningImportance
 	errL := rsWrapped("")
@@ -590,6 +613,7 @@ func (c *classroomState) liveHeader(ll *liveLesson, title string, endKey string)
 	backB := widget.NewButtonWithIcon(i18n.T("classroom.back"), theme.NavigateBackIcon(), c.back)
 	refresh := func() {
 		state.SetText(ll.stateText())
+		showRecording(recL, ll)
 		if ll.noAudio {
 			note.SetText(i18n.T("classroom.no_audio"))
 			note.Show()
@@ -614,7 +638,7 @@ func (c *classroomState) liveHeader(ll *liveLesson, title string, endKey string)
 		backB.Refresh()
 	}
 	top := container.NewBorder(nil, nil, nil, container.NewCenter(container.NewHBox(endB, backB)),
-		container.NewVBox(head, container.NewHBox(widget.NewIcon(theme.MediaRecordIcon()), state)))
+		container.NewVBox(head, container.NewHBox(widget.NewIcon(theme.MediaRecordIcon()), state, recL)))
 	return container.NewVBox(top, note, errL), refresh
 }
 
