@@ -604,6 +604,7 @@ func (c *classroomState) liveHeader(ll *liveLesson, title string, endKey string)
 	state.TextStyle = fyne.TextStyle{Bold: true}
 	recL := widget.NewLabel("")
 	recL.Importance = widget.DangerImportance
+	stateRow := container.NewHBox(widget.NewIcon(theme.MediaRecordIcon()), state, recL)
 	note := rsWrapped("")
 	note.Importance = widget.WarningImportance
 	errL := rsWrapped("")
@@ -613,7 +614,7 @@ func (c *classroomState) liveHeader(ll *liveLesson, title string, endKey string)
 	backB := widget.NewButtonWithIcon(i18n.T("classroom.back"), theme.NavigateBackIcon(), c.back)
 	refresh := func() {
 		state.SetText(ll.stateText())
-		showRecording(recL, ll)
+		showRecording(recL, stateRow, ll)
 		if ll.noAudio {
 			note.SetText(i18n.T("classroom.no_audio"))
 			note.Show()
@@ -638,7 +639,7 @@ func (c *classroomState) liveHeader(ll *liveLesson, title string, endKey string)
 		backB.Refresh()
 	}
 	top := container.NewBorder(nil, nil, nil, container.NewCenter(container.NewHBox(endB, backB)),
-		container.NewVBox(head, container.NewHBox(widget.NewIcon(theme.MediaRecordIcon()), state, recL)))
+		container.NewVBox(head, stateRow))
 	return container.NewVBox(top, note, errL), refresh
 }
 

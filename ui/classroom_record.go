@@ -78,18 +78,20 @@ func elapsedClock(d time.Duration) string {
 	return fmt.Sprintf("%d:%02d", s/60, s%60)
 }
 
-// showRecording shows "● 录制中 m:ss" in l while the host's session records.
-func showRecording(l *widget.Label, ll *liveLesson) {
+// showRecording shows "● 录制中 m:ss" in l, a label of row, while the
+// host's session records.
+func showRecording(l *widget.Label, row *fyne.Container, ll *liveLesson) {
 	on, d := false, time.Duration(0)
 	if ll.sess != nil && ll.rec != nil && ll.state != live.Ended && !ll.ending {
 		on, d = ll.sess.Recording()
 	}
-	if !on {
-		l.Hide()
-		return
+	if on {
+		l.SetText(i18n.T("classroom.recording_live", elapsedClock(d)))
 	}
-	l.SetText(i18n.T("classroom.recording_live", elapsedClock(d)))
-	l.Show()
+	if on != l.Visible() {
+		l.Hidden = !on
+		row.Refresh() // lay the row out again with or without it
+	}
 }
 
 // recordingLine is the lesson list's note that a lesson has a recording,
