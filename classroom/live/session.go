@@ -97,6 +97,9 @@ type Config struct {
 	OnEvent func(relay.Event)
 	// OnLaser sees laser pointer positions.
 	OnLaser func(relay.Event)
+	// Slides caches slides by hash; nil is a MemCache. A remote fetches
+	// what it lacks when a deck arrives; Changed fires when one lands.
+	Slides SlideCache
 
 	// Backoff bounds the reconnect delays; 0 means 500 ms to 8 s.
 	MinBackoff, MaxBackoff time.Duration
@@ -140,6 +143,7 @@ type Session struct {
 	reconn   int
 
 	holding atomic.Bool // a remote holds the mic (the host always sends)
+	deck    deckState   // host: the deck and what the relay holds of it
 	stats   voiceStats
 	done    chan struct{}
 }
@@ -186,6 +190,9 @@ func start(ctx context.Context, cfg Config, role relay.Role) (*Session, error) {
 	}
 	if cfg.ExpectedLoss == 0 {
 		cfg.ExpectedLoss = 10
+	}
+	if cfg.Slides == nil {
+		cfg.Slides = &MemCache{}
 	}
 	if cfg.API == nil {
 		api, _, err := relay.NewAPI(relay.NetConfig{})
@@ -273,7 +280,16 @@ func (s *Session) State() State {
 	return s.state
 }
 
-// Changed returns a channel closed at the next state change.
+// notify closes Changed without a state change (a slide arrived).
+func (s *Session) notify() {
+	s.mu.Lock()
+	close(s.changed)
+	s.changed = make(chan struct{})
+	s.mu.Unlock()
+}
+
+// Changed returns a channel closed at the next state change or when a
+// slide arrives.
 func (s *Session) Changed() <-chan struct{} {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -446,11 +462,22 @@ func (s *Session) dial() (*relay.Client, error) {
 			if e.Type == relay.EvSnapshot || e.Type == relay.EvMic {
 				s.holding.Store(cl.View().Mic == cl.ID)
 			}
+			if s.role != relay.RoleHost && (e.Type == relay.EvDeck || e.Type == relay.EvPage) {
+				s.fetchSlides(cl)
+			}
 			if s.cfg.OnEvent != nil {
 				s.cfg.OnEvent(e)
 			}
 		},
 		OnTrack: s.receive,
+		OnSlide: s.slideArrived,
+		OnSlideMsg: func(m relay.SlideMsg) {
+			<-ready
+			cmu.Lock()
+			cl := c
+			cmu.Unlock()
+			s.slideMsg(cl, m)
+		},
 	}
 	cl, err := relay.Dial(ctx, cfg)
 	if err != nil {
@@ -496,6 +523,7 @@ func (s *Session) live(c *relay.Client) bool {
 	}
 	synced.Store(true)
 	s.setState(Live, nil)
+	s.newConnSlides(c)
 	select {
 	case <-c.Done():
 	case <-pcFailed:
