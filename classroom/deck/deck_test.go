@@ -3,6 +3,7 @@ package deck
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"hash/crc32"
 	"image"
 	"image/color"
@@ -212,4 +213,23 @@ func FuzzImportImage(f *testing.F) {
 			t.Fatalf("bad page %dx%d", pages[0].Width, pages[0].Height)
 		}
 	})
+}
+
+// Every error code has its message in both languages.
+func TestCodesTranslated(t *testing.T) {
+	for _, lang := range []string{"zh-Hans", "en"} {
+		b, err := os.ReadFile(filepath.Join("..", "..", "assets", "translations", lang+".json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]string
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []Code{ErrEmpty, ErrTooLarge, ErrUnknown, ErrImage, ErrPDF, ErrEncrypted, ErrTooManyPages, ErrNoPages, ErrRead} {
+			if m["classroom.deck.err."+string(c)] == "" {
+				t.Errorf("%s: no message for classroom.deck.err.%s", lang, c)
+			}
+		}
+	}
 }
