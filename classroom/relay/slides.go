@@ -182,6 +182,17 @@ type slideStore struct {
 	sent int64 // slide bytes sent to participants
 }
 
+// evict forgets the slides that are not in deck (the lesson's slides are
+// full; an earlier deck makes room).
+func (s *slideStore) evict(deck []string) {
+	for h, b := range s.m {
+		if !slices.Contains(deck, h) {
+			delete(s.m, h)
+			s.size -= len(b)
+		}
+	}
+}
+
 // onSlides handles a message on p's slides channel.
 func (p *participant) onSlides(m webrtc.DataChannelMessage) {
 	rm := p.room
@@ -240,6 +251,9 @@ func (p *participant) onSlides(m webrtc.DataChannelMessage) {
 		rm.slides.m = map[string][]byte{}
 	}
 	if _, ok := rm.slides.m[c.hash]; !ok {
+		if rm.slides.size+len(data) > MaxLessonSlideBytes {
+			rm.slides.evict(rm.lesson.deck)
+		}
 		if rm.slides.size+len(data) > MaxLessonSlideBytes {
 			rm.mu.Unlock()
 			p.sendError(perr(CodeLimit, "the lesson holds at most %d bytes of slides", MaxLessonSlideBytes))
