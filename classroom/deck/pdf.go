@@ -2,6 +2,7 @@ package deck
 
 import (
 	"errors"
+	"io"
 	"sync"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 	pdferr "github.com/klippa-app/go-pdfium/errors"
 	"github.com/klippa-app/go-pdfium/requests"
 	"github.com/klippa-app/go-pdfium/webassembly"
+	"github.com/tetratelabs/wazero"
 )
 
 // PDF pages are rendered by PDFium compiled to WebAssembly and run by
@@ -26,7 +28,10 @@ func pdfInstance() (pdfium.Pdfium, error) {
 	if pdf.inst != nil {
 		return pdf.inst, nil
 	}
-	pool, err := webassembly.Init(webassembly.Config{MinIdle: 1, MaxIdle: 1, MaxTotal: 1})
+	// No file system: documents go in as bytes, and a hostile PDF must not
+	// reach the disk (the library's default mounts "/").
+	pool, err := webassembly.Init(webassembly.Config{MinIdle: 1, MaxIdle: 1, MaxTotal: 1,
+		FSConfig: wazero.NewFSConfig(), Stdout: io.Discard, Stderr: io.Discard})
 	if err != nil {
 		return nil, err
 	}
