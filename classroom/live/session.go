@@ -100,6 +100,9 @@ type Config struct {
 	// Slides caches slides by hash; nil is a MemCache. A remote fetches
 	// what it lacks when a deck arrives; Changed fires when one lands.
 	Slides SlideCache
+	// SlideRate bounds the host's slide upload, bytes/s; 0 means
+	// relay.SlideRate (weak links). A LAN lesson sets more.
+	SlideRate int
 
 	// Backoff bounds the reconnect delays; 0 means 500 ms to 8 s.
 	MinBackoff, MaxBackoff time.Duration
@@ -453,7 +456,7 @@ func (s *Session) dial() (*relay.Client, error) {
 	var ready = make(chan struct{})
 	cfg := relay.ClientConfig{URL: s.cfg.URL, Lesson: s.cfg.Lesson, Role: s.role, Name: s.cfg.Name, Key: s.cfg.Key,
 		Resume: s.resumeToken(), API: s.cfg.API, HTTPHeader: s.cfg.HTTPHeader, HTTPClient: s.cfg.HTTPClient,
-		OnLaser: s.cfg.OnLaser,
+		OnLaser: s.cfg.OnLaser, SlideRate: s.cfg.SlideRate,
 		OnEvent: func(e relay.Event) {
 			<-ready
 			cmu.Lock()

@@ -35,6 +35,7 @@ type ClientConfig struct {
 	OnSignal   func(Signal)                   // joined, left and error messages after the join
 	OnSlide    func(hash string, data []byte) // a slide arrived, its hash verified
 	OnSlideMsg func(SlideMsg)                 // stored and want messages from the relay (host)
+	SlideRate  int                            // upload bytes per second; 0 means SlideRate
 }
 
 // View is a client's mirror of the lesson state, kept from the snapshot and

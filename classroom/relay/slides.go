@@ -23,9 +23,10 @@ const (
 	MaxSlideBytes       = 2 << 20  // one slide
 	MaxLessonSlideBytes = 64 << 20 // all slides a lesson keeps
 	SlideChunkBytes     = 16000    // slide bytes in one chunk message (≤ 16 KiB with its header)
-	// SlideRate bounds the slide bytes per second sent to one participant
-	// (and uploaded by a client), so that voice keeps flowing on a
-	// 256 kbit/s link: 20 KiB/s is 160 kbit/s of slides.
+	// SlideRate is the default bound on the slide bytes per second sent to
+	// one participant (and uploaded by a client), so that voice keeps
+	// flowing on a 256 kbit/s link: 20 KiB/s is 160 kbit/s of slides. A
+	// relay on a school LAN sets a higher Config.SlideRate.
 	SlideRate = 20 << 10
 	// slideBuffered bounds what may wait in the channel's send buffer.
 	slideBuffered = 32 << 10
@@ -132,8 +133,12 @@ func (a *assembler) add(c chunk) ([]byte, *ProtocolError) {
 	return data, nil
 }
 
-// pacer spaces sends to SlideRate and a bounded send buffer.
-type pacer struct{ next time.Time }
+// pacer spaces sends to rate bytes per second (0: SlideRate) and a
+// bounded send buffer.
+type pacer struct {
+	rate int
+	next time.Time
+}
 
 // wait blocks until n more bytes may go on dc; false if dc closed.
 func (pc *pacer) wait(dc *webrtc.DataChannel, n int) bool {
@@ -143,7 +148,11 @@ func (pc *pacer) wait(dc *webrtc.DataChannel, n int) bool {
 	} else {
 		pc.next = now
 	}
-	pc.next = pc.next.Add(time.Duration(n) * time.Second / SlideRate)
+	rate := pc.rate
+	if rate <= 0 {
+		rate = SlideRate
+	}
+	pc.next = pc.next.Add(time.Duration(n) * time.Second / time.Duration(rate))
 	for dc.BufferedAmount() > slideBuffered {
 		if dc.ReadyState() != webrtc.DataChannelStateOpen {
 			return false
@@ -289,7 +298,7 @@ func (p *participant) want(hashes []string) {
 
 // sendSlides sends p's queue, one slide after another, paced.
 func (p *participant) sendSlides() {
-	var pc pacer
+	pc := pacer{rate: p.room.relay.cfg.SlideRate}
 	q := &p.queue
 	for {
 		q.mu.Lock()
@@ -340,6 +349,7 @@ func (c *Client) PutSlide(data []byte) error {
 	}
 	c.up.mu.Lock()
 	defer c.up.mu.Unlock()
+	c.up.pc.rate = c.cfg.SlideRate
 	_, err := sendSlide(c.slides, &c.up.pc, data)
 	return err
 }
