@@ -470,9 +470,11 @@ func (r *boardRenderer) Destroy() {}
 
 // inkPainter paints strokes into an RGBA image: each stroke's coverage
 // (round caps and joins, anti-aliased) goes into a mask first, so a stroke
-// crossing itself is painted once.
+// crossing itself is painted once. The mask stays zero between strokes;
+// each row's touched span is all that is composited and cleared.
 type inkPainter struct {
-	mask []uint8
+	mask   []uint8
+	lo, hi []int // per mask row: the touched columns [lo, hi)
 }
 
 // stroke paints k into img, from its segment from on (0: all of it).
@@ -497,39 +499,59 @@ func (p *inkPainter) stroke(img *image.RGBA, k relay.Stroke, from int) {
 	if bx0 >= bx1 || by0 >= by1 {
 		return
 	}
-	bw := bx1 - bx0
-	size := bw * (by1 - by0)
-	if cap(p.mask) < size {
-		p.mask = make([]uint8, size)
+	bw, bh := bx1-bx0, by1-by0
+	if cap(p.mask) < bw*bh {
+		p.mask = make([]uint8, bw*bh)
 	}
-	m := p.mask[:size]
-	clear(m)
+	if cap(p.lo) < bh {
+		p.lo, p.hi = make([]int, bh), make([]int, bh)
+	}
+	m, lo, hi := p.mask[:bw*bh], p.lo[:bh], p.hi[:bh]
+	for i := range lo {
+		lo[i], hi[i] = bw, 0
+	}
+	outer, inner := (r+0.5)*(r+0.5), max(r-0.5, 0)*max(r-0.5, 0)
 	seg := func(ax, ay, bx, by float64) {
 		dx, dy := bx-ax, by-ay
 		l2 := dx*dx + dy*dy
 		sx0, sy0 := max(int(min(ax, bx)-r-1), bx0), max(int(min(ay, by)-r-1), by0)
 		sx1, sy1 := min(int(max(ax, bx)+r+2), bx1), min(int(max(ay, by)+r+2), by1)
+		// A steep segment's capsule spans only part of each row: the centre
+		// line's x there, ± R·(1+|dx/dy|) (the band, and the round caps).
+		band := math.Abs(dy) > 0.5*math.Sqrt(l2)
+		half := 0.0
+		if band {
+			half = (r+1)*(1+math.Abs(dx/dy)) + 1
+		}
 		for y := sy0; y < sy1; y++ {
 			py := float64(y) + 0.5
-			row := m[(y-by0)*bw : (y-by0+1)*bw]
-			for x := sx0; x < sx1; x++ {
+			ry := y - by0
+			row := m[ry*bw : (ry+1)*bw]
+			rx0, rx1 := sx0, sx1
+			if band {
+				xc := ax + (py-ay)/dy*dx
+				rx0, rx1 = max(rx0, int(xc-half)), min(rx1, int(xc+half)+1)
+			}
+			for x := rx0; x < rx1; x++ {
 				px := float64(x) + 0.5
 				t := 0.0
 				if l2 > 0 {
 					t = min(max(((px-ax)*dx+(py-ay)*dy)/l2, 0), 1)
 				}
 				ex, ey := px-ax-t*dx, py-ay-t*dy
-				c := r + 0.5 - math.Sqrt(ex*ex+ey*ey)
-				if c <= 0 {
+				d2 := ex*ex + ey*ey
+				if d2 >= outer {
 					continue
 				}
 				v := uint8(255)
-				if c < 1 {
-					v = uint8(c * 255)
+				if d2 > inner {
+					v = uint8(min(r+0.5-math.Sqrt(d2), 1) * 255)
 				}
-				if v > row[x-bx0] {
-					row[x-bx0] = v
+				rx := x - bx0
+				if v > row[rx] {
+					row[rx] = v
 				}
+				lo[ry], hi[ry] = min(lo[ry], rx), max(hi[ry], rx+1)
 			}
 		}
 	}
@@ -543,14 +565,18 @@ func (p *inkPainter) stroke(img *image.RGBA, k relay.Stroke, from int) {
 		ax, ay = bx, by
 	}
 	cr, cg, cb := inkColor(k.Color)
-	for y := by0; y < by1; y++ {
-		row := m[(y-by0)*bw:]
-		o := img.PixOffset(bx0, y)
-		for i := 0; i < bw; i, o = i+1, o+4 {
+	for ry := range bh {
+		if lo[ry] >= hi[ry] {
+			continue
+		}
+		row := m[ry*bw+lo[ry] : ry*bw+hi[ry]]
+		o := img.PixOffset(bx0+lo[ry], by0+ry)
+		for i, o := 0, o; i < len(row); i, o = i+1, o+4 {
 			a := uint32(row[i])
 			if a == 0 {
 				continue
 			}
+			row[i] = 0
 			px := img.Pix[o : o+4 : o+4]
 			na := 255 - a
 			px[0] = uint8((uint32(cr)*a + uint32(px[0])*na) / 255)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"image"
+	"math"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -350,5 +351,49 @@ func BenchmarkBoardRedraw(b *testing.B) {
 	for b.Loop() {
 		bd.dirty = true
 		bd.raster(800, 600)
+	}
+}
+
+// TestInkPainterMatchesReference compares the painter's coverage with a
+// plain one that measures every pixel's distance to every segment.
+func TestInkPainterMatchesReference(t *testing.T) {
+	const W, H = 240, 180
+	strokes := randomStrokes(40)
+	strokes = append(strokes, relay.Stroke{ID: "dot", Color: "#000000", Width: 200, Points: []int{5000, 5000}},
+		relay.Stroke{ID: "steep", Color: "#000000", Width: 150, Points: []int{100, 0, 300, 10000, 9000, 9990}})
+	var p inkPainter
+	for _, k := range strokes {
+		img := image.NewRGBA(image.Rect(0, 0, W, H))
+		p.stroke(img, k, 0)
+		sx, sy := float64(W)/relay.CoordMax, float64(H)/relay.CoordMax
+		r := max(float64(k.Width)*sx/2, 0.6)
+		for y := 0; y < H; y++ {
+			for x := 0; x < W; x++ {
+				px, py := float64(x)+0.5, float64(y)+0.5
+				best := math.Inf(1)
+				n := len(k.Points) / 2
+				for i := 0; i < n; i++ {
+					j := min(i+1, n-1)
+					ax, ay := float64(k.Points[2*i])*sx, float64(k.Points[2*i+1])*sy
+					bx, by := float64(k.Points[2*j])*sx, float64(k.Points[2*j+1])*sy
+					dx, dy := bx-ax, by-ay
+					tt := 0.0
+					if l2 := dx*dx + dy*dy; l2 > 0 {
+						tt = min(max(((px-ax)*dx+(py-ay)*dy)/l2, 0), 1)
+					}
+					best = min(best, math.Hypot(px-ax-tt*dx, py-ay-tt*dy))
+				}
+				want := uint8(min(max(r+0.5-best, 0), 1) * 255)
+				got := img.Pix[img.PixOffset(x, y)+3]
+				if d := int(got) - int(want); d > 1 || d < -1 {
+					t.Fatalf("stroke %s: alpha %d at %d,%d, want %d", k.ID, got, x, y, want)
+				}
+			}
+		}
+	}
+	for _, v := range p.mask {
+		if v != 0 {
+			t.Fatal("the painter's mask is not clear after a stroke")
+		}
 	}
 }
