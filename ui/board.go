@@ -45,8 +45,8 @@ const (
 	toolLaser
 )
 
-// board is the lesson's board: the page (its slide, or a clean page with
-// its number), the page's ink and the laser dot. The host's board takes
+// board is the lesson's board: the page (its slide, or a clean page) with
+// its number in the corner, the page's ink and the laser dot. The host's board takes
 // input (editable); the others show. Ink is painted into one cached raster,
 // incrementally as strokes arrive and fully on resize, undo or clear.
 type board struct {
@@ -410,9 +410,7 @@ func (b *board) CreateRenderer() fyne.WidgetRenderer {
 	r.paper.StrokeColor = color.NRGBA{0xcc, 0xcc, 0xcc, 0xff}
 	r.paper.StrokeWidth = 1
 	r.img.FillMode = canvas.ImageFillStretch
-	r.num.TextSize = theme.TextHeadingSize() * 2
 	r.num.TextStyle = fyne.TextStyle{Bold: true}
-	r.num.Alignment = fyne.TextAlignCenter
 	r.ink = canvas.NewRaster(b.raster)
 	b.r = r
 	r.Refresh()
@@ -435,8 +433,10 @@ func (r *boardRenderer) Layout(size fyne.Size) {
 		o.Move(at)
 		o.Resize(sz)
 	}
-	r.num.Move(at)
-	r.num.Resize(sz)
+	ns := r.num.MinSize()
+	pad := theme.Padding() * 2
+	r.num.Move(fyne.NewPos(at.X+sz.Width-ns.Width-pad, at.Y+pad/2))
+	r.num.Resize(ns)
 	d := max(sz.Width/90, 6)
 	lp := fyne.NewPos(at.X+sz.Width*float32(r.b.laserX)/relay.CoordMax, at.Y+sz.Height*float32(r.b.laserY)/relay.CoordMax)
 	r.laser.Move(lp.SubtractXY(d/2, d/2))
@@ -454,7 +454,7 @@ func (r *boardRenderer) Refresh() {
 	r.img.Image = s
 	r.img.Hidden = s == nil
 	r.num.Text = i18n.T("classroom.page", r.b.page)
-	r.num.Hidden = s != nil
+	r.num.TextSize = theme.TextSize()
 	r.Layout(r.b.Size())
 	r.bg.Refresh()
 	r.img.Refresh()

@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"image"
+	"image/png"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -396,4 +399,72 @@ func TestInkPainterMatchesReference(t *testing.T) {
 			t.Fatal("the painter's mask is not clear after a stroke")
 		}
 	}
+}
+
+// TestClassroomBoardScreenshots writes the host's and the remote's lesson
+// screens, with ink, the laser and some chat, as PNGs into $QIAO_SHOTS:
+//
+//	QIAO_SHOTS=$PWD/docs/screenshots go test -run TestClassroomBoardScreenshots ./ui/
+func TestClassroomBoardScreenshots(t *testing.T) {
+	dir := os.Getenv("QIAO_SHOTS")
+	if dir == "" {
+		t.Skip("QIAO_SHOTS not set")
+	}
+	h, r := liveClassroom(t)
+	hl, rl := h.w.classroom.live, r.w.classroom.live
+	hb, rb := hl.ink.board, rl.ink.board
+	// A fraction bar: ¾ shaded, and a circled answer.
+	test.Tap(h.penButton(penColors[2]))
+	drag(hb, 0.15, 0.3, 0.85, 0.3)
+	drag(hb, 0.15, 0.45, 0.85, 0.45)
+	for _, x := range []float32{0.15, 0.325, 0.5, 0.675, 0.85} {
+		drag(hb, x, 0.3, x, 0.45)
+	}
+	test.Tap(h.penButton(penColors[1]))
+	test.Tap(h.button(i18n.T("classroom.board.thick")))
+	for i := 0; i < 3; i++ {
+		x := 0.175 + float32(i)*0.175
+		drag(hb, x, 0.32, x+0.13, 0.43)
+	}
+	test.Tap(h.penButton(penColors[0]))
+	circle(hb, 0.5, 0.7, 0.08)
+	until(t, "the remote has the ink", func() bool { return len(rb.strokes) == 11 }, h, r)
+	test.Tap(h.button(i18n.T("classroom.board.laser")))
+	at, sz := hb.pageRect(hb.Size())
+	hb.MouseMoved(&desktop.MouseEvent{PointEvent: fyne.PointEvent{Position: at.AddXY(sz.Width*0.6, sz.Height*0.38)}})
+	until(t, "the remote shows the laser", func() bool { return rb.laserOn }, h, r)
+	_ = rl.sess.Chat("老师，第三格也要涂吗？")
+	until(t, "chat", func() bool { return len(hl.sess.View().Chat) == 1 }, h, r)
+	_ = hl.sess.Chat("要的，一共涂三格，就是四分之三。")
+	until(t, "chat", func() bool { return len(rl.sess.View().Chat) == 2 }, h, r)
+	_ = rl.sess.Chat("明白了！")
+	until(t, "chat", func() bool { return len(hl.sess.View().Chat) == 3 && len(rl.sess.View().Chat) == 3 }, h, r)
+	for name, hh := range map[string]*harness{"classroom-host-zh.png": h, "classroom-remote-zh.png": r} {
+		// A full layout, as the GL driver does when a minimum size changes.
+		hh.w.win.Resize(fyne.NewSize(1000, 600))
+		hh.w.win.Resize(fyne.NewSize(1100, 700))
+		f, err := os.Create(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := png.Encode(f, hh.w.win.Canvas().Capture()); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+	}
+}
+
+// circle draws a circle of radius rad (of the page width) around cx,cy.
+func circle(b *board, cx, cy, rad float32) {
+	at, sz := b.pageRect(b.Size())
+	pos := func(a float64) fyne.Position {
+		return at.AddXY((cx+rad*float32(math.Cos(a)))*sz.Width, cy*sz.Height+rad*sz.Width*float32(math.Sin(a)))
+	}
+	p := pos(0)
+	for i := 1; i <= 40; i++ {
+		q := pos(2 * math.Pi * float64(i) / 40)
+		b.Dragged(&fyne.DragEvent{PointEvent: fyne.PointEvent{Position: q}, Dragged: fyne.NewDelta(q.X-p.X, q.Y-p.Y)})
+		p = q
+	}
+	b.DragEnd()
 }

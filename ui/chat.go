@@ -117,10 +117,12 @@ func (p *chatPanel) show(v relay.View, at map[uint64]time.Time) {
 		if t, ok := at[e.Seq]; ok {
 			head += "  " + t.Format("15:04")
 		}
-		name := rsCut(head)
-		name.TextStyle = fyne.TextStyle{Bold: true}
-		name.Importance = widget.LowImportance
-		p.list.Add(container.NewVBox(name, rsWrapped(e.Text)))
+		msg := widget.NewRichText(
+			&widget.TextSegment{Text: head, Style: widget.RichTextStyle{ColorName: theme.ColorNamePrimary,
+				SizeName: theme.SizeNameCaptionText, TextStyle: fyne.TextStyle{Bold: true}}},
+			&widget.TextSegment{Text: e.Text, Style: widget.RichTextStyleParagraph})
+		msg.Wrapping = wrapMode()
+		p.list.Add(msg)
 		p.shown = append(p.shown, e.Seq)
 	}
 	if over := len(p.shown) - relay.ChatKept; over > 0 {

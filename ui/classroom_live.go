@@ -624,14 +624,10 @@ func (c *classroomState) liveHeader(ll *liveLesson, title string, endKey string)
 	return container.NewVBox(top, note, errL), refresh
 }
 
-// slideArea is the lesson's board (ll.ink.board) and the page line under it.
-func (ll *liveLesson) slideArea() (*board, *widget.Label) {
-	b := newBoard(ll.slide)
-	ll.ink.board = b
-	page := widget.NewLabel("")
-	page.Alignment = fyne.TextAlignCenter
-	page.TextStyle = fyne.TextStyle{Bold: true}
-	return b, page
+// slideArea is the lesson's board (ll.ink.board).
+func (ll *liveLesson) slideArea() *board {
+	ll.ink.board = newBoard(ll.slide)
+	return ll.ink.board
 }
 
 // liveChat is the lesson's chat panel.
@@ -645,13 +641,15 @@ func (ll *liveLesson) liveChat() *chatPanel {
 	return ll.ink.chat
 }
 
-// sidePanel is a live screen's right column: cards above, the chat below,
-// one fixed width.
+// sidePanel is a live screen's right column of one fixed width: the cards
+// (scrolling when they do not fit) above the chat.
 func sidePanel(chat *chatPanel, cards ...fyne.CanvasObject) fyne.CanvasObject {
 	w := canvas.NewRectangle(color.Transparent)
 	w.SetMinSize(fyne.NewSize(rsEms(24, 0).Width, 0))
-	return container.NewStack(w, container.NewBorder(container.NewVBox(cards...), nil, nil, nil,
-		rsCard(i18n.T("classroom.chat"), chat.object())))
+	split := container.NewVSplit(container.NewVScroll(container.NewVBox(cards...)),
+		rsCard(i18n.T("classroom.chat"), chat.object()))
+	split.Offset = 0.5
+	return container.NewStack(w, split)
 }
 
 // hostScreen is the lead teacher's live screen.
@@ -666,7 +664,10 @@ func (c *classroomState) hostScreen(ll *liveLesson) fyne.CanvasObject {
 	joinInfo := container.NewHBox(widget.NewLabel(i18n.T("classroom.join_info")),
 		widget.NewLabel(i18n.T("classroom.addr")), addrs, widget.NewLabel("  "+i18n.T("classroom.code")), code)
 
-	slide, page := ll.slideArea()
+	slide := ll.slideArea()
+	page := widget.NewLabel("")
+	page.Alignment = fyne.TextAlignCenter
+	page.TextStyle = fyne.TextStyle{Bold: true}
 	slide.editable(func(k relay.Stroke) error {
 		if ll.sess == nil {
 			return live.ErrNotLive
@@ -838,7 +839,7 @@ func setEnabled(on bool, bs ...*widget.Button) {
 func (c *classroomState) remoteScreen(ll *liveLesson) fyne.CanvasObject {
 	header, refreshHeader := c.liveHeader(ll, i18n.T("classroom.remote_title", ll.code), "classroom.leave")
 	host := rsWrapped("")
-	slide, page := ll.slideArea()
+	slide := ll.slideArea()
 	chat := ll.liveChat()
 	speaking := bigText(theme.TextHeadingSize() * 1.5)
 	speaking.Text = i18n.T("classroom.you_speak")
@@ -865,7 +866,6 @@ func (c *classroomState) remoteScreen(ll *liveLesson) fyne.CanvasObject {
 		} else {
 			host.SetText("")
 		}
-		page.SetText(i18n.T("classroom.page", max(v.Page, 1)))
 		ll.showBoard(v)
 		on := ll.sess != nil && ll.state == live.Live
 		chat.show(v, ll.ink.chatAt)
@@ -909,7 +909,6 @@ func (c *classroomState) remoteScreen(ll *liveLesson) fyne.CanvasObject {
 		quiz.Refresh()
 	}
 	mic := rsCard(i18n.T("classroom.mic"), container.NewVBox(speakBox, container.NewHBox(hand)))
-	body := container.NewBorder(nil, nil, nil, sidePanel(chat, mic, rsCard(i18n.T("classroom.quiz"), quiz)),
-		container.NewBorder(nil, page, nil, nil, slide))
+	body := container.NewBorder(nil, nil, nil, sidePanel(chat, mic, rsCard(i18n.T("classroom.quiz"), quiz)), slide)
 	return container.NewBorder(container.NewVBox(header, host), nil, nil, nil, body)
 }
