@@ -80,6 +80,10 @@ type board struct {
 	painted int
 	dirty   bool
 	paint   inkPainter
+	// base holds the strokes baseIDs (all but the last baseKeep when it was
+	// painted): undoing a recent stroke repaints from it, not from scratch.
+	base    *image.RGBA
+	baseIDs []string
 
 	slideHash string // the slide decoded into slideImg
 	slideImg  image.Image
@@ -361,10 +365,19 @@ func (b *board) raster(w, h int) image.Image {
 	if b.img == nil || b.img.Bounds().Dx() != w || b.img.Bounds().Dy() != h || b.dirty {
 		if b.img == nil || b.img.Bounds().Dx() != w || b.img.Bounds().Dy() != h {
 			b.img = image.NewRGBA(image.Rect(0, 0, w, h))
+		}
+		from := 0
+		if b.baseValid(w, h) {
+			copy(b.img.Pix, b.base.Pix)
+			from = len(b.baseIDs)
 		} else {
 			clear(b.img.Pix)
+			b.baseIDs = nil
 		}
-		for _, k := range b.strokes {
+		for i, k := range b.strokes[from:] {
+			if n := from + i; n > 0 && n == len(b.strokes)-baseKeep && b.baseIDs == nil {
+				b.keepBase(n)
+			}
 			b.paint.stroke(b.img, k, 0)
 		}
 		for _, k := range b.pagePending() {
@@ -376,6 +389,29 @@ func (b *board) raster(w, h int) image.Image {
 		b.painted, b.dirty = len(b.strokes), false
 	}
 	return b.img
+}
+
+// baseKeep is how many of the last strokes base leaves out.
+const baseKeep = 64
+
+// baseValid reports whether base can start a repaint: same size, and its
+// strokes still the first of the page's.
+func (b *board) baseValid(w, h int) bool {
+	return b.base != nil && b.baseIDs != nil && b.base.Bounds().Dx() == w && b.base.Bounds().Dy() == h &&
+		len(b.baseIDs) <= len(b.strokes) && slices.EqualFunc(b.baseIDs, b.strokes[:len(b.baseIDs)],
+		func(id string, k relay.Stroke) bool { return id == k.ID })
+}
+
+// keepBase copies img, which holds strokes[:n], into base.
+func (b *board) keepBase(n int) {
+	if b.base == nil || b.base.Bounds() != b.img.Bounds() {
+		b.base = image.NewRGBA(b.img.Bounds())
+	}
+	copy(b.base.Pix, b.img.Pix)
+	b.baseIDs = make([]string, n)
+	for i, k := range b.strokes[:n] {
+		b.baseIDs[i] = k.ID
+	}
 }
 
 // slide decodes the page's slide when the provider has it.

@@ -122,8 +122,16 @@ func TestBoardPaintsManyStrokesIncrementally(t *testing.T) {
 	if !b.dirty {
 		t.Fatal("a stroke went away but the cache was kept")
 	}
+	if !b.baseValid(b.img.Bounds().Dx(), b.img.Bounds().Dy()) {
+		t.Fatal("undoing the last stroke cannot repaint from the base image")
+	}
 	win.Canvas().Capture()
 	full := bytes.Clone(b.img.Pix)
+	b.dirty, b.baseIDs = true, nil // from scratch
+	win.Canvas().Capture()
+	if !bytes.Equal(full, b.img.Pix) {
+		t.Fatal("the repaint from the base image differs from one from scratch")
+	}
 	b.show(1, "", nil)
 	win.Canvas().Capture()
 	if bytes.Equal(full, b.img.Pix) {
@@ -344,17 +352,36 @@ func TestClassroomBoardInkLaserAndChat(t *testing.T) {
 
 func abs(x int) int { return max(x, -x) }
 
-// BenchmarkBoardRedraw repaints 5,000 strokes in full at 800×600 pixels
-// (what resize, undo and clear cost).
+// BenchmarkBoardRedraw paints 5,000 strokes at 800×600 pixels: in full
+// (what a resize costs), after undoing the last (repainted from the base
+// image) and one more stroke into the cache (each stroke from the relay).
 func BenchmarkBoardRedraw(b *testing.B) {
 	bd := newBoard(nil)
-	bd.strokes = randomStrokes(5000)
-	img := image.NewRGBA(image.Rect(0, 0, 800, 600))
-	bd.img = img
-	for b.Loop() {
-		bd.dirty = true
-		bd.raster(800, 600)
-	}
+	bd.strokes = randomStrokes(5001)
+	bd.img = image.NewRGBA(image.Rect(0, 0, 800, 600))
+	b.Run("full", func(b *testing.B) {
+		for b.Loop() {
+			bd.dirty, bd.baseIDs = true, nil
+			bd.raster(800, 600)
+		}
+	})
+	b.Run("undo", func(b *testing.B) {
+		for b.Loop() {
+			bd.strokes = bd.strokes[:5000]
+			bd.dirty = true
+			bd.raster(800, 600)
+			b.StopTimer()
+			bd.strokes = bd.strokes[:5001]
+			bd.dirty = true
+			bd.raster(800, 600)
+			b.StartTimer()
+		}
+	})
+	b.Run("one", func(b *testing.B) {
+		for b.Loop() {
+			bd.paint.stroke(bd.img, bd.strokes[5000], 0)
+		}
+	})
 }
 
 // TestInkPainterMatchesReference compares the painter's coverage with a

@@ -106,8 +106,8 @@ func (p *chatPanel) show(v relay.View, at map[uint64]time.Time) {
 			p.list.Objects, p.shown, start = nil, nil, 0
 		}
 	}
-	if start == len(chat) && len(p.shown) > 0 {
-		return
+	if start == len(chat) && (len(p.shown) > 0 || len(p.list.Objects) == 1 && p.list.Objects[0] == p.none) {
+		return // nothing new
 	}
 	if len(p.shown) == 0 {
 		p.list.Objects = nil
