@@ -31,10 +31,11 @@ import (
 var penColors = []string{"#d32f2f", "#1e5bd8", "#202020", "#2e8b3e"}
 
 const (
-	penThin    = 25
-	penThick   = 70
+	penThin    = 30
+	penThick   = 80
 	laserEvery = time.Second / 15 // at most this often a laser position goes out
 	minStep    = 0.003            // of the page width: closer points are skipped
+	minInkR    = 0.8              // pixels: the thinnest ink's half width, on a small board
 )
 
 // boardTool is what a drag on the host's board does.
@@ -521,7 +522,7 @@ func (p *inkPainter) stroke(img *image.RGBA, k relay.Stroke, from int) {
 	}
 	W, H := img.Bounds().Dx(), img.Bounds().Dy()
 	sx, sy := float64(W)/relay.CoordMax, float64(H)/relay.CoordMax
-	r := max(float64(k.Width)*sx/2, 0.6)
+	r := max(float64(k.Width)*sx/2, minInkR)
 	pt := func(i int) (float64, float64) { return float64(k.Points[2*i]) * sx, float64(k.Points[2*i+1]) * sy }
 	from = max(from, 0)
 	// The bounding box of what is painted.

@@ -396,7 +396,7 @@ func TestInkPainterMatchesReference(t *testing.T) {
 		img := image.NewRGBA(image.Rect(0, 0, W, H))
 		p.stroke(img, k, 0)
 		sx, sy := float64(W)/relay.CoordMax, float64(H)/relay.CoordMax
-		r := max(float64(k.Width)*sx/2, 0.6)
+		r := max(float64(k.Width)*sx/2, minInkR)
 		for y := 0; y < H; y++ {
 			for x := 0; x < W; x++ {
 				px, py := float64(x)+0.5, float64(y)+0.5
