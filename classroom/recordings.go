@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"qiao/classroom/recording"
@@ -33,11 +34,13 @@ const RecordingExt = ".qrec"
 // When the lesson ends, Keep moves the file into the content store and
 // names it in the lesson's row (recording, recording_bytes, recording_ms),
 // so it travels with the sync's file transfer like a research attachment
-// (replica.FileColumns). Recover keeps what a crash left behind.
+// (replica.FileColumns). Recover keeps what a crash left behind. One
+// Recordings per data directory: it serialises its work on the files.
 type Recordings struct {
 	svc   *Service
 	files *content.Store
 	dir   string
+	mu    sync.Mutex
 }
 
 // NewRecordings keeps svc's recordings in files.
@@ -62,12 +65,14 @@ func (r *Recordings) path(lessonID string) (string, error) {
 // then replaces it in the lesson's row, and the old one stays in the
 // content store.
 func (r *Recordings) Create(ctx context.Context, l Lesson) (*recording.Recorder, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	p, err := r.path(l.ID)
 	if err != nil {
 		return nil, err
 	}
 	if _, err := os.Stat(p); err == nil {
-		if _, err := r.Keep(ctx, l.ID); err != nil {
+		if _, err := r.keep(ctx, l.ID); err != nil {
 			return nil, err
 		}
 	}
@@ -97,6 +102,12 @@ func (r *Recordings) Create(ctx context.Context, l Lesson) (*recording.Recorder,
 // by a crash: a torn last record is cut off), stores it in the content
 // store, names it in the lesson's row and removes the file written live.
 func (r *Recordings) Keep(ctx context.Context, lessonID string) (Recording, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.keep(ctx, lessonID)
+}
+
+func (r *Recordings) keep(ctx context.Context, lessonID string) (Recording, error) {
 	p, err := r.path(lessonID)
 	if err != nil {
 		return Recording{}, err
@@ -117,6 +128,19 @@ func (r *Recordings) Keep(ctx context.Context, lessonID string) (Recording, erro
 		return rec, fmt.Errorf("classroom: recording kept, but: %w", err)
 	}
 	return rec, nil
+}
+
+// Discard closes rec and removes the recording of lessonID being written
+// (a lesson that could not start).
+func (r *Recordings) Discard(rec *recording.Recorder, lessonID string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p, err := r.path(lessonID)
+	if err != nil {
+		return err
+	}
+	rec.Close()
+	return os.Remove(p)
 }
 
 // finish cuts a torn last record off the recording at p and returns its
@@ -153,6 +177,8 @@ func finish(p string) (time.Duration, error) {
 // removed; one that cannot be kept stays, and its error is returned with
 // the others.
 func (r *Recordings) Recover(ctx context.Context) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	ents, err := os.ReadDir(r.dir)
 	if errors.Is(err, os.ErrNotExist) {
 		return 0, nil
@@ -170,7 +196,7 @@ func (r *Recordings) Recover(ctx context.Context) (int, error) {
 			os.Remove(filepath.Join(r.dir, e.Name()))
 			continue
 		}
-		if _, err := r.Keep(ctx, id); err != nil {
+		if _, err := r.keep(ctx, id); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", e.Name(), err))
 			continue
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image/color"
 	"net"
 	"net/http"
 	"slices"
@@ -168,9 +169,10 @@ type liveLesson struct {
 	link     live.LinkStats
 	linkOK   bool
 	stop     chan struct{}
-	failed   bool // the lesson could not start or be joined
-	ending   bool // 下课 or 离开 is under way
-	ended    bool // … and done
+	failed   bool      // the lesson could not start or be joined
+	ending   bool      // 下课 or 离开 is under way
+	ended    bool      // … and done
+	ink      lessonInk // strokes with their points, chat times, the board
 
 	mu      sync.Mutex
 	closing bool
@@ -214,6 +216,9 @@ func (ll *liveLesson) openSession(cfg live.Config) (opened, error) {
 	}
 	cfg.OnEvent = func(e relay.Event) {
 		ll.post(func() { ll.onEvent(e) })
+	}
+	cfg.OnLaser = func(e relay.Event) {
+		ll.post(func() { ll.onLaser(e) })
 	}
 	open := func(cfg live.Config) (*live.Session, error) {
 		if ll.host {
@@ -292,6 +297,7 @@ func (ll *liveLesson) onState(st live.State) {
 }
 
 func (ll *liveLesson) onEvent(e relay.Event) {
+	ll.ink.apply(e)
 	if ll.host {
 		switch e.Type {
 		case relay.EvQuizStart:
@@ -643,13 +649,32 @@ func (c *classroomState) liveHeader(ll *liveLesson, title string, endKey string)
 	return container.NewVBox(top, note, errL), refresh
 }
 
-// slideArea is the board: the page number (no slides are sent yet).
-func slideArea() (fyne.CanvasObject, *canvas.Text) {
-	bg := canvas.NewRectangle(theme.Color(theme.ColorNameInputBackground))
-	bg.SetMinSize(fyne.NewSize(400, 180))
-	bg.CornerRadius = 6
-	page := bigText(theme.TextHeadingSize() * 2)
-	return container.NewStack(bg, container.NewCenter(page)), page
+// slideArea is the lesson's board (ll.ink.board).
+func (ll *liveLesson) slideArea() *board {
+	ll.ink.board = newBoard(ll.slide)
+	return ll.ink.board
+}
+
+// liveChat is the lesson's chat panel.
+func (ll *liveLesson) liveChat() *chatPanel {
+	ll.ink.chat = newChatPanel(func(text string) error {
+		if ll.sess == nil {
+			return live.ErrNotLive
+		}
+		return ll.sess.Chat(text)
+	})
+	return ll.ink.chat
+}
+
+// sidePanel is a live screen's right column of one fixed width: the cards
+// (scrolling when they do not fit) above the chat.
+func sidePanel(chat *chatPanel, cards ...fyne.CanvasObject) fyne.CanvasObject {
+	w := canvas.NewRectangle(color.Transparent)
+	w.SetMinSize(fyne.NewSize(rsEms(24, 0).Width, 0))
+	split := container.NewVSplit(container.NewVScroll(container.NewVBox(cards...)),
+		rsCard(i18n.T("classroom.chat"), chat.object()))
+	split.Offset = 0.5
+	return container.NewStack(w, split)
 }
 
 // hostScreen is the lead teacher's live screen.
@@ -661,12 +686,36 @@ func (c *classroomState) hostScreen(ll *liveLesson) fyne.CanvasObject {
 	code := bigText(theme.TextHeadingSize() * 1.6)
 	addrs := bigText(theme.TextHeadingSize() * 1.2)
 	code.Alignment, addrs.Alignment = fyne.TextAlignLeading, fyne.TextAlignLeading
-	joinInfo := widget.NewCard("", "", container.NewVBox(rsWrapped(i18n.T("classroom.join_info")),
-		container.NewGridWithColumns(2,
-			container.NewBorder(nil, nil, widget.NewLabel(i18n.T("classroom.addr")), nil, addrs),
-			container.NewBorder(nil, nil, widget.NewLabel(i18n.T("classroom.code")), nil, code))))
+	joinInfo := container.NewHBox(widget.NewLabel(i18n.T("classroom.join_info")),
+		widget.NewLabel(i18n.T("classroom.addr")), addrs, widget.NewLabel("  "+i18n.T("classroom.code")), code)
 
-	slide, page := slideArea()
+	slide := ll.slideArea()
+	page := widget.NewLabel("")
+	page.Alignment = fyne.TextAlignCenter
+	page.TextStyle = fyne.TextStyle{Bold: true}
+	slide.editable(func(k relay.Stroke) error {
+		if ll.sess == nil {
+			return live.ErrNotLive
+		}
+		return ll.sess.Stroke(k)
+	}, func(x, y int, hidden bool) error {
+		if ll.sess == nil {
+			return live.ErrNotLive
+		}
+		return ll.sess.Laser(x, y, hidden)
+	})
+	tools := boardTools(slide, c.w.win, func(ids []string) {
+		for _, id := range ids {
+			if ll.sess != nil {
+				_ = ll.sess.Undo(id)
+			}
+		}
+	}, func(page int) {
+		if ll.sess != nil {
+			_ = ll.sess.ClearPage(page)
+		}
+	})
+	chat := ll.liveChat()
 	prev := widget.NewButtonWithIcon(i18n.T("classroom.prev"), theme.NavigateBackIcon(), func() {
 		if v := ll.sess.View(); v.Page > 1 {
 			_ = ll.sess.TurnPage(v.Page - 1)
@@ -676,7 +725,7 @@ func (c *classroomState) hostScreen(ll *liveLesson) fyne.CanvasObject {
 		v := ll.sess.View()
 		_ = ll.sess.TurnPage(max(v.Page, 1) + 1)
 	})
-	board := rsCard(i18n.T("classroom.board"), container.NewVBox(slide, container.NewGridWithColumns(2, prev, next)))
+	board := container.NewBorder(tools, container.NewBorder(nil, nil, prev, next, page), nil, nil, slide)
 
 	classes := container.NewVBox()
 	link := rsWrapped("")
@@ -702,10 +751,9 @@ func (c *classroomState) hostScreen(ll *liveLesson) fyne.CanvasObject {
 	})
 	quizForm := container.NewVBox(kind, container.NewHBox(widget.NewLabel(i18n.T("classroom.quiz.options")), opts, startQuiz))
 
-	body := container.NewGridWithColumns(2,
-		container.NewVBox(board),
-		container.NewVBox(rsCard(i18n.T("classroom.hands"), hands), rsCard(i18n.T("classroom.classes"), container.NewVBox(classes, link)),
-			rsCard(i18n.T("classroom.quiz"), quiz)))
+	body := container.NewBorder(nil, nil, nil,
+		sidePanel(chat, rsCard(i18n.T("classroom.hands"), hands), rsCard(i18n.T("classroom.classes"), container.NewVBox(classes, link)),
+			rsCard(i18n.T("classroom.quiz"), quiz)), board)
 
 	ll.refresh = func() {
 		refreshHeader()
@@ -720,10 +768,12 @@ func (c *classroomState) hostScreen(ll *liveLesson) fyne.CanvasObject {
 		if ll.sess != nil {
 			v = ll.sess.View()
 		}
-		page.Text = i18n.T("classroom.page", max(v.Page, 1))
-		page.Refresh()
+		page.SetText(i18n.T("classroom.page", max(v.Page, 1)))
+		ll.showBoard(v)
 		on := ll.sess != nil && ll.state == live.Live
 		setEnabled(on, prev, next, startQuiz)
+		chat.show(v, ll.ink.chatAt)
+		chat.setEnabled(on)
 
 		// Classrooms present, with their quiz answers.
 		classes.Objects = nil
@@ -797,7 +847,7 @@ func (c *classroomState) hostScreen(ll *liveLesson) fyne.CanvasObject {
 		}
 		quiz.Refresh()
 	}
-	return container.NewVBox(header, joinInfo, body)
+	return container.NewBorder(container.NewVBox(header, joinInfo), nil, nil, nil, body)
 }
 
 func setEnabled(on bool, bs ...*widget.Button) {
@@ -814,7 +864,8 @@ func setEnabled(on bool, bs ...*widget.Button) {
 func (c *classroomState) remoteScreen(ll *liveLesson) fyne.CanvasObject {
 	header, refreshHeader := c.liveHeader(ll, i18n.T("classroom.remote_title", ll.code), "classroom.leave")
 	host := rsWrapped("")
-	slide, page := slideArea()
+	slide := ll.slideArea()
+	chat := ll.liveChat()
 	speaking := bigText(theme.TextHeadingSize() * 1.5)
 	speaking.Text = i18n.T("classroom.you_speak")
 	speakBox := container.NewVBox(speaking, rsWrapped(i18n.T("classroom.you_speak_note")))
@@ -840,9 +891,10 @@ func (c *classroomState) remoteScreen(ll *liveLesson) fyne.CanvasObject {
 		} else {
 			host.SetText("")
 		}
-		page.Text = i18n.T("classroom.page", max(v.Page, 1))
-		page.Refresh()
+		ll.showBoard(v)
 		on := ll.sess != nil && ll.state == live.Live
+		chat.show(v, ll.ink.chatAt)
+		chat.setEnabled(on)
 		holds := on && ll.sess.HoldsMic()
 		speakBox.Hidden = !holds
 		speakBox.Refresh()
@@ -882,8 +934,6 @@ func (c *classroomState) remoteScreen(ll *liveLesson) fyne.CanvasObject {
 		quiz.Refresh()
 	}
 	mic := rsCard(i18n.T("classroom.mic"), container.NewVBox(speakBox, container.NewHBox(hand)))
-	body := container.NewGridWithColumns(2,
-		rsCard(i18n.T("classroom.board"), slide),
-		container.NewVBox(mic, rsCard(i18n.T("classroom.quiz"), quiz)))
-	return container.NewVBox(header, host, body)
+	body := container.NewBorder(nil, nil, nil, sidePanel(chat, mic, rsCard(i18n.T("classroom.quiz"), quiz)), slide)
+	return container.NewBorder(container.NewVBox(header, host), nil, nil, nil, body)
 }

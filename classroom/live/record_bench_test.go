@@ -28,7 +28,7 @@ func TestBenchRecordingSize(t *testing.T) {
 	ctx := context.Background()
 	r := startRelay(t)
 	path := filepath.Join(t.TempDir(), "lesson.qrec")
-	host, rec := recordingHost(t, ctx, r, path, 440)
+	host, rec := recordingHost(t, ctx, r, path, 440, 0)
 	rem := mustSession(t, ctx, false, r, "远端", 700)
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
@@ -70,7 +70,25 @@ func TestBenchRecordingSize(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := f.Duration
+	rd, err := f.From(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n, bytes [recording.Slide + 1]int
+	for {
+		r, err := rd.Next()
+		if err != nil {
+			break
+		}
+		n[r.Kind]++
+		bytes[r.Kind] += len(r.Payload)
+	}
 	f.Close()
+	for k, name := range []string{recording.Audio: "voice", recording.Event: "events", recording.Snapshot: "snapshots", recording.Slide: "slides"} {
+		if name != "" {
+			t.Logf("%s: %d records, %d payload bytes", name, n[k], bytes[k])
+		}
+	}
 	perMin := float64(fi.Size()) / d.Minutes()
 	t.Logf("recorded %v of a live lesson: %d bytes, %.1f kbit/s, %.0f KB a minute; 45 minutes ≈ %.1f MB (extrapolated)",
 		d.Round(time.Second), fi.Size(), float64(fi.Size())*8/d.Seconds()/1000, perMin/1000, perMin*45/1e6)

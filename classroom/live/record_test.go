@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -14,14 +15,15 @@ import (
 	"qiao/classroom/relay"
 )
 
-// recordingHost starts the host's session recording into a new file at path.
-func recordingHost(t *testing.T, ctx context.Context, r *lessonRelay, path string, freq float64) (*participant, *recording.Recorder) {
+// recordingHost starts the host's session recording into a new file at
+// path, with a snapshot every snapEvery of lesson time (0: the default).
+func recordingHost(t *testing.T, ctx context.Context, r *lessonRelay, path string, freq float64, snapEvery time.Duration) (*participant, *recording.Recorder) {
 	t.Helper()
 	w, err := recording.Create(path, recording.Header{LessonID: "l1", Title: "分数的初步认识", Subject: "数学", Grade: 3, Started: time.Now()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := recording.NewRecorder(w, recording.RecorderConfig{SnapshotEvery: 2 * time.Second})
+	rec := recording.NewRecorder(w, recording.RecorderConfig{SnapshotEvery: snapEvery})
 	api, err := loopbackAPI()
 	if err != nil {
 		t.Fatal(err)
@@ -99,7 +101,7 @@ func TestRecordLiveLesson(t *testing.T) {
 	ctx := context.Background()
 	r := startRelay(t)
 	path := filepath.Join(t.TempDir(), "lesson.qrec")
-	host, rec := recordingHost(t, ctx, r, path, 440)
+	host, rec := recordingHost(t, ctx, r, path, 440, 2*time.Second)
 	r1 := mustSession(t, ctx, false, r, "草原小学三年级", 700)
 	r2 := mustSession(t, ctx, false, r, "牧区小学二年级", 1000)
 	must := func(err error) {
@@ -111,11 +113,14 @@ func TestRecordLiveLesson(t *testing.T) {
 
 	// The host speaks; it shows a slide, turns a page, draws, undoes, asks a quiz; chat.
 	time.Sleep(3 * time.Second)
-	slide := []byte("\x89PNG a slide")
-	sum := sha256.Sum256(slide)
-	hash := hex.EncodeToString(sum[:])
-	host.recordSlide(hash, slide)
-	must(host.Deck([]string{hash, hash, hash, hash}))
+	var pages [][]byte
+	for i := range 4 {
+		pages = append(pages, []byte(fmt.Sprintf("\x89PNG slide %d", i+1)))
+	}
+	deck, err := host.PutDeck(pages)
+	must(err)
+	slide, hash := pages[3], deck[3]
+	eventually(t, 10*time.Second, "the host sees its deck", func() bool { return len(host.View().Deck) == 4 })
 	must(host.TurnPage(2))
 	must(host.Stroke(relay.Stroke{ID: "s1", Page: 2, Color: "#e53935", Width: 25, Points: []int{100, 200, 300, 400}}))
 	must(host.Stroke(relay.Stroke{ID: "s2", Page: 2, Color: "#1e88e5", Width: 25, Points: []int{500, 600, 700, 800}}))

@@ -99,6 +99,12 @@ type Config struct {
 	OnLaser func(relay.Event)
 	// Recorder, when set, records the lesson (host only; see recTap).
 	Recorder Recorder
+	// Slides caches slides by hash; nil is a MemCache. A remote fetches
+	// what it lacks when a deck arrives; Changed fires when one lands.
+	Slides SlideCache
+	// SlideRate bounds the host's slide upload, bytes/s; 0 means
+	// relay.SlideRate (weak links). A LAN lesson sets more.
+	SlideRate int
 
 	// Backoff bounds the reconnect delays; 0 means 500 ms to 8 s.
 	MinBackoff, MaxBackoff time.Duration
@@ -143,6 +149,7 @@ type Session struct {
 
 	holding atomic.Bool // a remote holds the mic (the host always sends)
 	rec     *recTap     // nil when not recording
+	deck    deckState   // host: the deck and what the relay holds of it
 	stats   voiceStats
 	done    chan struct{}
 }
@@ -192,6 +199,9 @@ func start(ctx context.Context, cfg Config, role relay.Role) (*Session, error) {
 	}
 	if cfg.ExpectedLoss == 0 {
 		cfg.ExpectedLoss = 10
+	}
+	if cfg.Slides == nil {
+		cfg.Slides = &MemCache{}
 	}
 	if cfg.API == nil {
 		api, _, err := relay.NewAPI(relay.NetConfig{})
@@ -282,7 +292,16 @@ func (s *Session) State() State {
 	return s.state
 }
 
-// Changed returns a channel closed at the next state change.
+// notify closes Changed without a state change (a slide arrived).
+func (s *Session) notify() {
+	s.mu.Lock()
+	close(s.changed)
+	s.changed = make(chan struct{})
+	s.mu.Unlock()
+}
+
+// Changed returns a channel closed at the next state change or when a
+// slide arrives.
 func (s *Session) Changed() <-chan struct{} {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -446,7 +465,7 @@ func (s *Session) dial() (*relay.Client, error) {
 	var ready = make(chan struct{})
 	cfg := relay.ClientConfig{URL: s.cfg.URL, Lesson: s.cfg.Lesson, Role: s.role, Name: s.cfg.Name, Key: s.cfg.Key,
 		Resume: s.resumeToken(), API: s.cfg.API, HTTPHeader: s.cfg.HTTPHeader, HTTPClient: s.cfg.HTTPClient,
-		OnLaser: s.cfg.OnLaser,
+		OnLaser: s.cfg.OnLaser, SlideRate: s.cfg.SlideRate,
 		OnEvent: func(e relay.Event) {
 			<-ready
 			cmu.Lock()
@@ -457,12 +476,23 @@ func (s *Session) dial() (*relay.Client, error) {
 				mic = cl.View().Mic
 				s.holding.Store(mic == cl.ID)
 			}
+			if s.role != relay.RoleHost && (e.Type == relay.EvDeck || e.Type == relay.EvPage) {
+				s.fetchSlides(cl)
+			}
 			s.recordEvent(e, cl.ID, mic)
 			if s.cfg.OnEvent != nil {
 				s.cfg.OnEvent(e)
 			}
 		},
 		OnTrack: s.receive,
+		OnSlide: s.slideArrived,
+		OnSlideMsg: func(m relay.SlideMsg) {
+			<-ready
+			cmu.Lock()
+			cl := c
+			cmu.Unlock()
+			s.slideMsg(cl, m)
+		},
 	}
 	cl, err := relay.Dial(ctx, cfg)
 	if err != nil {
@@ -508,6 +538,7 @@ func (s *Session) live(c *relay.Client) bool {
 	}
 	synced.Store(true)
 	s.setState(Live, nil)
+	s.newConnSlides(c)
 	select {
 	case <-c.Done():
 	case <-pcFailed:

@@ -29,10 +29,13 @@ type ClientConfig struct {
 	// HTTPClient for the upgrade (e.g. one that pins the district's certificate).
 	HTTPClient *http.Client
 
-	OnEvent  func(Event)               // every state-channel event, in order, after the view is updated
-	OnLaser  func(Event)               // laser pointer positions
-	OnTrack  func(*webrtc.TrackRemote) // "host-audio" or "floor-audio" from the relay
-	OnSignal func(Signal)              // joined, left and error messages after the join
+	OnEvent    func(Event)                    // every state-channel event, in order, after the view is updated
+	OnLaser    func(Event)                    // laser pointer positions
+	OnTrack    func(*webrtc.TrackRemote)      // "host-audio" or "floor-audio" from the relay
+	OnSignal   func(Signal)                   // joined, left and error messages after the join
+	OnSlide    func(hash string, data []byte) // a slide arrived, its hash verified
+	OnSlideMsg func(SlideMsg)                 // stored and want messages from the relay (host)
+	SlideRate  int                            // upload bytes per second; 0 means SlideRate
 }
 
 // View is a client's mirror of the lesson state, kept from the snapshot and
@@ -60,11 +63,14 @@ type Client struct {
 	Roster []Peer                      // who was present at join
 	Mic    *webrtc.TrackLocalStaticRTP // write the microphone's Opus RTP here
 
-	cfg   ClientConfig
-	ws    *websocket.Conn
-	pc    *webrtc.PeerConnection
-	state *webrtc.DataChannel
-	laser *webrtc.DataChannel
+	cfg    ClientConfig
+	ws     *websocket.Conn
+	pc     *webrtc.PeerConnection
+	state  *webrtc.DataChannel
+	laser  *webrtc.DataChannel
+	slides *webrtc.DataChannel
+	up     slideSender // uploads (host)
+	down   assembler   // the slide arriving (slides channel goroutine)
 
 	mu        sync.Mutex
 	view      View
@@ -141,9 +147,10 @@ func (c *Client) setup(api *webrtc.API) error {
 		return err
 	}
 	go drainRTCP(tr.Sender())
-	if c.state, c.laser, err = createChannels(pc); err != nil {
+	if c.state, c.laser, c.slides, err = createChannels(pc); err != nil {
 		return err
 	}
+	c.slides.OnMessage(c.onSlides)
 	c.state.OnMessage(func(m webrtc.DataChannelMessage) {
 		var e Event
 		if json.Unmarshal(m.Data, &e) != nil {

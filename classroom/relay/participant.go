@@ -37,6 +37,9 @@ type participant struct {
 	floorOut *webrtc.TrackLocalStaticRTP // the mic holder's voice, to this participant
 	state    *webrtc.DataChannel
 	laser    *webrtc.DataChannel
+	slides   *webrtc.DataChannel
+	up       assembler  // the slide the host is uploading (slides channel goroutine)
+	queue    slideQueue // slides still to send to this participant
 
 	// guarded by room.mu
 	ready    bool        // snapshot sent; receives events
@@ -83,9 +86,10 @@ func (p *participant) connect(r *Relay) error {
 	for _, s := range []*webrtc.RTPSender{t0.Sender(), t1.Sender()} {
 		go drainRTCP(s)
 	}
-	if p.state, p.laser, err = createChannels(pc); err != nil {
+	if p.state, p.laser, p.slides, err = createChannels(pc); err != nil {
 		return fail(err)
 	}
+	p.slides.OnMessage(p.onSlides)
 	p.state.OnOpen(func() { p.room.ready(p) })
 	p.state.OnMessage(func(m webrtc.DataChannelMessage) {
 		e, err := DecodeEvent(m.Data, false)
@@ -122,18 +126,22 @@ func (p *participant) connect(r *Relay) error {
 	return nil
 }
 
-// createChannels makes the two negotiated data channels; the client makes
-// the same ones (see Client).
-func createChannels(pc *webrtc.PeerConnection) (state, laser *webrtc.DataChannel, err error) {
+// createChannels makes the three negotiated data channels; the client
+// makes the same ones (see Client).
+func createChannels(pc *webrtc.PeerConnection) (state, laser, slides *webrtc.DataChannel, err error) {
 	yes, no := true, false
-	var sid, lid uint16 = StateChannelID, LaserChannelID
+	var sid, lid, slid uint16 = StateChannelID, LaserChannelID, SlidesChannelID
 	var zero uint16
 	state, err = pc.CreateDataChannel(StateChannel, &webrtc.DataChannelInit{Negotiated: &yes, ID: &sid, Ordered: &yes})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	laser, err = pc.CreateDataChannel(LaserChannel, &webrtc.DataChannelInit{Negotiated: &yes, ID: &lid, Ordered: &no, MaxRetransmits: &zero})
-	return state, laser, err
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	slides, err = pc.CreateDataChannel(SlidesChannel, &webrtc.DataChannelInit{Negotiated: &yes, ID: &slid, Ordered: &yes})
+	return state, laser, slides, err
 }
 
 // offer sends the relay's offer, then any candidates gathered meanwhile.

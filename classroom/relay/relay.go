@@ -28,6 +28,9 @@ type Config struct {
 	// the others as reconnecting; 0 means DefaultResumeGrace, a negative
 	// value removes it at once.
 	ResumeGrace time.Duration
+	// SlideRate bounds the slide bytes per second sent to one participant;
+	// 0 means SlideRate (for weak links). A LAN relay sets more.
+	SlideRate int
 }
 
 // DefaultResumeGrace is Config.ResumeGrace when not set: longer than the

@@ -23,6 +23,7 @@ type room struct {
 	mu      sync.Mutex
 	closed  bool
 	lesson  lesson
+	slides  slideStore
 	parts   map[string]*participant
 	resumes map[string]string // resume token → participant id
 	nextID  int
