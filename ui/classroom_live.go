@@ -17,6 +17,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -57,6 +58,10 @@ var classroomAudio *struct {
 	NewSource func() func([]int16)
 }
 
+// lanSlideRate is how fast slides move on the school LAN, bytes/s per
+// classroom (the weak-link default is far lower).
+const lanSlideRate = 2 << 20
+
 // lanRelay is the relay the host's app runs for its LAN lessons. It stays
 // up from the first lesson until the window closes, so a remote classroom
 // that tries again after 下课 hears that the lesson is over.
@@ -94,7 +99,7 @@ func startLAN(cfg lanConfig) (*lanRelay, error) {
 		}
 		return nil, err
 	}
-	r, err := relay.New(relay.Config{NetConfig: nc})
+	r, err := relay.New(relay.Config{NetConfig: nc, SlideRate: lanSlideRate})
 	if err != nil {
 		ln.Close()
 		if nc.UDPConn != nil {
@@ -217,6 +222,10 @@ func (ll *liveLesson) openSession(cfg live.Config) (opened, error) {
 	}
 	cfg.OnLaser = func(e relay.Event) {
 		ll.post(func() { ll.onLaser(e) })
+	}
+	cfg.OnSlide = func(string) { ll.post(ll.update) }
+	if f := ll.c.w.deps.Files; f != nil {
+		cfg.Slides = contentSlides{f}
 	}
 	open := func(cfg live.Config) (*live.Session, error) {
 		if ll.host {
@@ -700,7 +709,12 @@ func (c *classroomState) hostScreen(ll *liveLesson) fyne.CanvasObject {
 		v := ll.sess.View()
 		_ = ll.sess.TurnPage(max(v.Page, 1) + 1)
 	})
-	board := container.NewBorder(tools, container.NewBorder(nil, nil, prev, next, page), nil, nil, slide)
+	deckMsg := widget.NewLabel("")
+	deckMsg.Hide()
+	openDeck := widget.NewButtonWithIcon(i18n.T("classroom.deck.open"), theme.FolderOpenIcon(), func() { ll.chooseDeck(deckMsg) })
+	pager := container.NewBorder(nil, nil, container.NewHBox(openDeck, prev), next,
+		container.NewHBox(layout.NewSpacer(), page, deckMsg, layout.NewSpacer()))
+	board := container.NewBorder(tools, pager, nil, nil, slide)
 
 	classes := container.NewVBox()
 	link := rsWrapped("")

@@ -100,6 +100,8 @@ type Config struct {
 	// Slides caches slides by hash; nil is a MemCache. A remote fetches
 	// what it lacks when a deck arrives; Changed fires when one lands.
 	Slides SlideCache
+	// OnSlide is called when a fetched slide has landed in Slides (remote).
+	OnSlide func(hash string)
 	// SlideRate bounds the host's slide upload, bytes/s; 0 means
 	// relay.SlideRate (weak links). A LAN lesson sets more.
 	SlideRate int
