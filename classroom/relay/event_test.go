@@ -53,6 +53,7 @@ func TestDecodeEvent(t *testing.T) {
 		`{"type":"chat","text":"bell\u0007"}`:   CodeBadMessage,
 		`{"type":"laser","x":1,"y":1}`:          CodeUnknownType,
 		`{"type":"tally"}`:                      CodeUnknownType,
+		`{"type":"link","links":[{"id":"p2"}]}`: CodeUnknownType,
 		`{}`:                                    CodeBadMessage,
 		`[]`:                                    CodeBadMessage,
 	}
