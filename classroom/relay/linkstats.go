@@ -251,14 +251,15 @@ func (rm *room) sendLinks() {
 		}
 	}
 	rm.mu.Unlock()
-	if len(ts) == 0 {
-		return
-	}
 	// Outside the lock: reading the ICE pair waits for each agent's loop.
+	// A connection closing meanwhile is skipped (pion logs one error if it
+	// closes between this check and the read).
 	now := time.Now()
-	links := make([]LinkInfo, len(ts))
-	for i, t := range ts {
-		links[i] = t.m.sample(t.id, t.pc, now)
+	links := make([]LinkInfo, 0, len(ts))
+	for _, t := range ts {
+		if t.pc.ConnectionState() == webrtc.PeerConnectionStateConnected {
+			links = append(links, t.m.sample(t.id, t.pc, now))
+		}
 	}
 	var msgs [][]byte
 	for len(links) > 0 {
