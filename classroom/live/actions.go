@@ -22,6 +22,11 @@ func (s *Session) View() relay.View {
 	return v
 }
 
+// Links is, for the host, each remote classroom's link as the relay
+// measures it (by participant id, refreshed every relay.LinkInterval); nil
+// for a remote classroom and before the first measurement.
+func (s *Session) Links() map[string]relay.LinkInfo { return s.View().Links }
+
 // HoldsMic reports whether this remote classroom holds the mic (its voice is
 // being sent). The host always speaks.
 func (s *Session) HoldsMic() bool { return s.role == relay.RoleHost || s.holding.Load() }

@@ -27,11 +27,15 @@ type room struct {
 	parts   map[string]*participant
 	resumes map[string]string // resume token → participant id
 	nextID  int
+	done    chan struct{} // closed with the lesson: stops watchLinks
 }
 
 func newRoom(r *Relay, info LessonInfo) *room {
-	return &room{relay: r, info: info, hostFwd: newForwarder(opusCodec.ClockRate),
-		floorFwd: newForwarder(opusCodec.ClockRate), parts: map[string]*participant{}, resumes: map[string]string{}}
+	rm := &room{relay: r, info: info, hostFwd: newForwarder(opusCodec.ClockRate),
+		floorFwd: newForwarder(opusCodec.ClockRate), parts: map[string]*participant{}, resumes: map[string]string{},
+		done: make(chan struct{})}
+	go rm.watchLinks(rm.done)
+	return rm
 }
 
 // join checks the claim in s, creates the participant's PeerConnection and
@@ -316,6 +320,9 @@ func (rm *room) rosterLocked() []Peer {
 
 func (rm *room) close() {
 	rm.mu.Lock()
+	if !rm.closed {
+		close(rm.done)
+	}
 	rm.closed = true
 	parts := rm.parts
 	for _, p := range parts {
