@@ -170,6 +170,7 @@ type liveLesson struct {
 	quizID   string
 	quizN    int
 	link     live.LinkStats
+	linkPrev live.LinkStats // the reading before, for the loss of the last period
 	linkOK   bool
 	stop     chan struct{}
 	failed   bool      // the lesson could not start or be joined
@@ -272,7 +273,7 @@ func (ll *liveLesson) pollLink(sess *live.Session, stop chan struct{}) {
 		}
 		ls, ok := sess.Link()
 		ll.post(func() {
-			ll.link, ll.linkOK = ls, ok
+			ll.linkPrev, ll.link, ll.linkOK = ll.link, ls, ok
 			ll.update()
 		})
 	}
@@ -588,7 +589,25 @@ func linkText(ll *liveLesson) string {
 	if ll.link.RTT > 0 {
 		rtt = strconv.FormatInt(max(ll.link.RTT.Milliseconds(), 1), 10)
 	}
-	return i18n.T("classroom.link", rtt, fmt.Sprintf("%.0f", ll.link.Loss*100))
+	loss, ok := live.LossBetween(ll.linkPrev, ll.link)
+	if !ok {
+		return i18n.T("classroom.link_rtt", rtt)
+	}
+	return i18n.T("classroom.link", rtt, fmt.Sprintf("%.0f", loss*100))
+}
+
+// qualityImportance colours a link's line: poor links stand out.
+var qualityImportance = map[string]widget.Importance{relay.QualityGood: widget.SuccessImportance,
+	relay.QualityFair: widget.WarningImportance, relay.QualityPoor: widget.DangerImportance}
+
+// peerLinkText is a remote classroom's link as the relay measures it, for
+// the host: quality, round trip, loss and the rate it is sent.
+func peerLinkText(l relay.LinkInfo) string {
+	if l.RTTms == 0 {
+		return i18n.T("classroom.link_none")
+	}
+	return i18n.T("classroom.peer_link", i18n.T("classroom.quality."+l.Quality), strconv.Itoa(l.RTTms),
+		fmt.Sprintf("%.0f", l.LossPct), fmt.Sprintf("%.0f", l.KbpsOut))
 }
 
 // liveHeader is the top of a live screen: title, state, notes, the end button.
@@ -764,7 +783,11 @@ func (c *classroomState) hostScreen(ll *liveLesson) fyne.CanvasObject {
 		chat.show(v, ll.ink.chatAt)
 		chat.setEnabled(on)
 
-		// Classrooms present, with their quiz answers.
+		// Classrooms present, with their quiz answers and links.
+		var links map[string]relay.LinkInfo
+		if ll.sess != nil {
+			links = ll.sess.Links()
+		}
 		classes.Objects = nil
 		n := 0
 		for _, p := range v.Peers {
@@ -784,6 +807,11 @@ func (c *classroomState) hostScreen(ll *liveLesson) fyne.CanvasObject {
 				line += "  " + i18n.T("classroom.speaking")
 			}
 			classes.Add(rsCut(line))
+			if l, ok := links[p.ID]; ok {
+				q := rsCut(peerLinkText(l))
+				q.Importance = qualityImportance[l.Quality]
+				classes.Add(q)
+			}
 		}
 		if n == 0 {
 			classes.Add(rsWrapped(i18n.T("classroom.no_classes")))

@@ -77,3 +77,17 @@ func TestClassroomSlidesReachTheRemote(t *testing.T) {
 		t.Fatalf("untranslated message %q", msg.Text)
 	}
 }
+
+// TestClassroomHostSeesEachRemotesLink: the host's list of classrooms shows
+// the remote's link as the relay measures it.
+func TestClassroomHostSeesEachRemotesLink(t *testing.T) {
+	h, r := liveClassroom(t)
+	hl := h.w.classroom.live
+	until(t, "the host has the remote's link", func() bool {
+		hl.update()
+		return len(hl.sess.Links()) == 1 && h.visible(i18n.T("classroom.quality.good"))
+	}, h, r)
+	if l := r.w.classroom.live.sess.Links(); len(l) != 0 {
+		t.Fatalf("a remote sees links: %v", l)
+	}
+}
