@@ -54,6 +54,7 @@ type Relay struct {
 type LessonInfo struct {
 	Code    string
 	HostKey string
+	About   *About // what the lesson is, if the opener said
 }
 
 // ErrLessonExists is returned by Open for a code already open.
@@ -83,7 +84,18 @@ func New(cfg Config) (*Relay, error) {
 }
 
 // Open opens a lesson. An empty code draws a fresh 8-digit one.
-func (r *Relay) Open(code string) (LessonInfo, error) {
+func (r *Relay) Open(code string) (LessonInfo, error) { return r.OpenAbout(code, nil) }
+
+// OpenAbout opens a lesson that every snapshot describes with about (nil:
+// not described). about is validated first; a bad one opens nothing.
+func (r *Relay) OpenAbout(code string, about *About) (LessonInfo, error) {
+	if about != nil {
+		if err := about.Validate(); err != nil {
+			return LessonInfo{}, err
+		}
+		a := *about
+		about = &a
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
@@ -103,7 +115,7 @@ func (r *Relay) Open(code string) (LessonInfo, error) {
 	if r.rooms[code] != nil {
 		return LessonInfo{}, ErrLessonExists
 	}
-	info := LessonInfo{Code: code, HostKey: newToken()}
+	info := LessonInfo{Code: code, HostKey: newToken(), About: about}
 	r.rooms[code] = newRoom(r, info)
 	return info, nil
 }

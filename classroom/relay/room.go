@@ -229,6 +229,7 @@ func (rm *room) ready(p *participant) {
 		return
 	}
 	snap, deck, strokes := rm.lesson.snapshot(p.peer, rm.rosterLocked())
+	snap.About = rm.info.About
 	msgs := []Event{{Type: EvSnapshot, Seq: snap.Seq, From: RelayID, State: &snap, Strokes: len(strokes)}}
 	if len(deck) > 0 {
 		msgs = append(msgs, Event{Type: EvDeck, Seq: snap.Seq, From: RelayID, Deck: deck})
