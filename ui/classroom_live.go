@@ -289,6 +289,9 @@ func (ll *liveLesson) onState(st live.State) {
 	}
 	if !ll.host && st == live.Live && !ll.joinedAt {
 		ll.joinedAt = true
+		if a := ll.sess.View().About; a != nil {
+			ll.lesson = classroom.FromAbout(*a) // the host's lesson, from the snapshot
+		}
 		l := ll.lesson
 		c := ll.c
 		c.w.jobs.async(func() error { _, err := c.svc.Joined(c.w.ctx, l); return err }, func(err error) {
@@ -384,7 +387,8 @@ func (c *classroomState) startHost(l classroom.Lesson) {
 				return err
 			}
 		}
-		info, err := lan.r.Open(l.Code)
+		about := l.About(sch.Name)
+		info, err := lan.r.OpenAbout(l.Code, &about)
 		if err != nil {
 			return err
 		}
@@ -424,8 +428,8 @@ func (c *classroomState) startRemote(addr, code string) {
 		return
 	}
 	sch, _, _ := c.w.deps.Schools.Current(c.w.ctx)
-	// The relay tells a remote classroom no lesson record: the stay is
-	// recorded under the code until the lesson's details travel with it.
+	// Until the snapshot says which lesson this is (its About), and for a
+	// host that does not say, the stay is known by the code.
 	ll := &liveLesson{c: c, code: code, lesson: classroom.Lesson{ID: "lan:" + code, Title: addr}}
 	c.live = ll
 	c.showLive()
