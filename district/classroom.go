@@ -59,6 +59,8 @@ type OpenLessonRequest struct {
 	Subject string `json:"subject"`
 	Grade   int    `json:"grade,omitempty"` // 1–12, 0 if not given
 	Title   string `json:"title,omitempty"`
+	// SchoolName is the host school's name for the joiners' screens.
+	SchoolName string `json:"school_name,omitempty"`
 	// Remote lists the ids of the schools invited. Empty: a device of any
 	// school of the district that has the code may join. Otherwise only
 	// devices of the host's school and of these schools may.
@@ -339,6 +341,17 @@ func (s *Server) openLessonHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "bad_lesson", msg)
 		return
 	}
+	// With a lesson id, every joiner's snapshot says which lesson this is
+	// (relay.About); the host school is the signing device's.
+	var about *relay.About
+	if req.LessonID != "" {
+		about = &relay.About{LessonID: req.LessonID, Title: req.Title, Subject: req.Subject, Grade: req.Grade,
+			SchoolID: dev.SchoolID, SchoolName: strings.TrimSpace(req.SchoolName)}
+		if err := about.Validate(); err != nil {
+			writeError(w, http.StatusBadRequest, "bad_lesson", strings.TrimPrefix(err.Error(), "relay: "))
+			return
+		}
+	}
 	h := s.lessons
 	h.mu.Lock()
 	mine := 0
@@ -357,7 +370,7 @@ func (s *Server) openLessonHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, "too_many_lessons", "the district server has its maximum of open lessons")
 		return
 	}
-	info, err := h.relay.Open(req.Code)
+	info, err := h.relay.OpenAbout(req.Code, about)
 	if err != nil {
 		h.mu.Unlock()
 		if errors.Is(err, relay.ErrLessonExists) {

@@ -237,7 +237,13 @@ func TestLessonAcrossSchools(t *testing.T) {
 		t.Errorf("no subject: %d %+v", st, e)
 	}
 
-	res := w.open(teacherA, OpenLessonRequest{Subject: "数学", Grade: 3, Title: "分数的初步认识", Remote: []string{schoolB}})
+	if st := w.call(teacherA, "POST", "/v1/lessons", OpenLessonRequest{LessonID: "0196a3b2-7c1d-7e4f-8a9b-0c1d2e3f4a5b", Subject: "数学",
+		SchoolName: "a\x00b"}, &e); st != http.StatusBadRequest || e.Code != "bad_lesson" {
+		t.Errorf("a school name with a control character: %d %+v", st, e)
+	}
+	const lessonID = "0196a3b2-7c1d-7e4f-8a9b-0c1d2e3f4a5b"
+	res := w.open(teacherA, OpenLessonRequest{LessonID: lessonID, Subject: "数学", Grade: 3, Title: "分数的初步认识",
+		SchoolName: "实验小学", Remote: []string{schoolB}})
 	if !relay.ValidLessonCode(res.Code) || res.HostKey == "" || res.WS != "/v1/lessons/"+res.Code+"/ws" || res.SchoolID != schoolA {
 		t.Fatalf("open answer %+v", res)
 	}
@@ -312,6 +318,11 @@ func TestLessonAcrossSchools(t *testing.T) {
 		if err := c.WaitSynced(ctx); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// School B's snapshot says which lesson of which school this is.
+	if a := remote.View().About; a == nil || *a != (relay.About{LessonID: lessonID, Title: "分数的初步认识", Subject: "数学", Grade: 3,
+		SchoolID: schoolA, SchoolName: "实验小学"}) {
+		t.Errorf("school B sees about %+v", a)
 	}
 	waitFor(t, 20*time.Second, "PeerConnections connected", func() bool {
 		return host.PeerConnection().ConnectionState() == webrtc.PeerConnectionStateConnected &&
