@@ -396,7 +396,11 @@ func (c *classroomState) startHost(l classroom.Lesson) {
 			lan.r.CloseLesson(info.Code)
 			return err
 		}
-		if started, err = c.svc.Start(c.w.ctx, l.ID); err != nil {
+		start := c.svc.Start
+		if l.State == classroom.Live {
+			start = c.svc.Resume // left live by an app that stopped
+		}
+		if started, err = start(c.w.ctx, l.ID); err != nil {
 			closeAll(o.sess, lan, info.Code, o.closeAPI)
 			return err
 		}
@@ -415,6 +419,7 @@ func (c *classroomState) startHost(l classroom.Lesson) {
 		} else {
 			ll.lesson, ll.addrs, ll.lan = started, addrs, lan
 			ll.use(o)
+			go ll.checkpoints(ll.stop)
 		}
 		if c.live == ll {
 			c.showLive()
@@ -444,6 +449,7 @@ func (c *classroomState) startRemote(addr, code string) {
 			ll.err, ll.state, ll.failed = err, live.Ended, true
 		} else {
 			ll.use(o)
+			go ll.checkpoints(ll.stop)
 		}
 		if c.live == ll {
 			c.showLive()
