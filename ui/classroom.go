@@ -113,7 +113,7 @@ func (c *classroomState) lessonRow(l classroom.Lesson, reload func(), msg *widge
 		})
 		actions = append(actions, cancel, start)
 	}
-	actions = append(actions, c.staleActions(l, reload, msg)...)
+	actions = append(actions, c.moreActions(l, reload, msg)...)
 	return container.NewVBox(container.NewBorder(nil, nil, nil, container.NewCenter(container.NewHBox(actions...)), info), widget.NewSeparator())
 }
 
