@@ -89,35 +89,53 @@ func (r *Relay) Open(code string) (LessonInfo, error) { return r.OpenAbout(code,
 // OpenAbout opens a lesson that every snapshot describes with about (nil:
 // not described). about is validated first; a bad one opens nothing.
 func (r *Relay) OpenAbout(code string, about *About) (LessonInfo, error) {
-	if about != nil {
-		if err := about.Validate(); err != nil {
-			return LessonInfo{}, err
+	info := LessonInfo{Code: code, HostKey: newToken(), About: about}
+	if err := r.open(&info); err != nil {
+		return LessonInfo{}, err
+	}
+	return info, nil
+}
+
+// Reopen opens again a lesson the relay's owner kept (e.g. across a restart
+// of the district server), with its code, host key and about, so that its
+// participants reconnect as before.
+func (r *Relay) Reopen(info LessonInfo) error {
+	if len(info.HostKey) < 16 {
+		return errors.New("relay: a host key of at least 16 characters is needed")
+	}
+	return r.open(&info)
+}
+
+// open opens lesson info, drawing a code if it has none.
+func (r *Relay) open(info *LessonInfo) error {
+	if info.About != nil {
+		if err := info.About.Validate(); err != nil {
+			return err
 		}
-		a := *about
-		about = &a
+		a := *info.About
+		info.About = &a
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
-		return LessonInfo{}, errors.New("relay: closed")
+		return errors.New("relay: closed")
 	}
-	if code == "" {
+	if info.Code == "" {
 		for {
-			code = NewLessonCode()
-			if r.rooms[code] == nil {
+			info.Code = NewLessonCode()
+			if r.rooms[info.Code] == nil {
 				break
 			}
 		}
 	}
-	if !ValidLessonCode(code) {
-		return LessonInfo{}, fmt.Errorf("relay: lesson code %q is not 6 to 12 digits", code)
+	if !ValidLessonCode(info.Code) {
+		return fmt.Errorf("relay: lesson code %q is not 6 to 12 digits", info.Code)
 	}
-	if r.rooms[code] != nil {
-		return LessonInfo{}, ErrLessonExists
+	if r.rooms[info.Code] != nil {
+		return ErrLessonExists
 	}
-	info := LessonInfo{Code: code, HostKey: newToken(), About: about}
-	r.rooms[code] = newRoom(r, info)
-	return info, nil
+	r.rooms[info.Code] = newRoom(r, *info)
+	return nil
 }
 
 // CloseLesson ends a lesson: every participant gets "lesson_ended" and is
