@@ -153,13 +153,22 @@ func (r *Relay) CloseLesson(code string) bool {
 }
 
 // Close ends every lesson and releases the relay's network resources.
-func (r *Relay) Close() error {
+func (r *Relay) Close() error { return r.closeAll(CodeLessonEnded, "the lesson has ended") }
+
+// CloseForRestart releases the relay like Close, but tells participants
+// "internal" (try again) rather than "lesson_ended": its owner keeps the
+// lessons and reopens them (Reopen) in the relay that replaces this one.
+func (r *Relay) CloseForRestart() error {
+	return r.closeAll(CodeInternal, "the relay is restarting; reconnect")
+}
+
+func (r *Relay) closeAll(code, msg string) error {
 	r.mu.Lock()
 	rooms := r.rooms
 	r.rooms, r.closed = map[string]*room{}, true
 	r.mu.Unlock()
 	for _, rm := range rooms {
-		rm.close()
+		rm.closeWith(code, msg)
 	}
 	return r.closeAPI()
 }

@@ -315,7 +315,10 @@ func (rm *room) rosterLocked() []Peer {
 	return r
 }
 
-func (rm *room) close() {
+func (rm *room) close() { rm.closeWith(CodeLessonEnded, "the lesson has ended") }
+
+// closeWith disconnects everyone with an error of code.
+func (rm *room) closeWith(code, msg string) {
 	rm.mu.Lock()
 	rm.closed = true
 	parts := rm.parts
@@ -328,7 +331,7 @@ func (rm *room) close() {
 	var wg sync.WaitGroup
 	for _, p := range parts {
 		wg.Add(1)
-		go func() { defer wg.Done(); p.close(CodeLessonEnded, "the lesson has ended") }()
+		go func() { defer wg.Done(); p.close(code, msg) }()
 	}
 	wg.Wait()
 }
