@@ -65,6 +65,9 @@ func New(st *store.Store, schoolID string) *Service {
 	return &Service{st: st, schoolID: schoolID, now: time.Now}
 }
 
+// SchoolID is the school whose lessons and attendance s keeps.
+func (s *Service) SchoolID() string { return s.schoolID }
+
 // CodeLen is the number of digits in a join code.
 const CodeLen = 6
 

@@ -381,33 +381,51 @@ func (c *classroomState) startHost(l classroom.Lesson) {
 	var started classroom.Lesson
 	var addrs []string
 	c.w.jobs.async(func() error {
-		var err error
-		if lan == nil {
-			if lan, err = startLAN(classroomLAN); err != nil {
-				return err
-			}
-		}
-		about := l.About(sch.Name)
-		info, err := lan.r.OpenAbout(l.Code, &about)
+		// Through the district server when the lesson was scheduled so,
+		// else on the LAN relay embedded here.
+		cfg, endDistrict, err := c.districtHost(l, sch.Name)
 		if err != nil {
 			return err
 		}
-		if o, err = ll.openSession(live.Config{URL: lan.url(), Lesson: info.Code, Key: info.HostKey, Name: name}); err != nil {
-			lan.r.CloseLesson(info.Code)
+		var onLAN *lanRelay
+		if endDistrict != nil {
+			addrs = []string{i18n.T("classroom.via_district")}
+		} else {
+			if lan == nil {
+				if lan, err = startLAN(classroomLAN); err != nil {
+					return err
+				}
+			}
+			about := l.About(sch.Name)
+			info, err := lan.r.OpenAbout(l.Code, &about)
+			if err != nil {
+				return err
+			}
+			cfg = live.Config{URL: lan.url(), Lesson: info.Code, Key: info.HostKey}
+			endDistrict = func() {}
+			onLAN = lan
+			if classroomLAN.loopback {
+				addrs = []string{"127.0.0.1:" + strconv.Itoa(lan.port)}
+			} else {
+				addrs = lanAddresses()
+			}
+		}
+		cfg.Name = name
+		if o, err = ll.openSession(cfg); err != nil {
+			closeAll(nil, onLAN, cfg.Lesson, nil)
+			endDistrict()
 			return err
 		}
+		// Closing the host's session ends its district lesson too.
+		closeAPI := o.closeAPI
+		o.closeAPI = func() error { endDistrict(); return closeAPI() }
 		start := c.svc.Start
 		if l.State == classroom.Live {
 			start = c.svc.Resume // left live by an app that stopped
 		}
 		if started, err = start(c.w.ctx, l.ID); err != nil {
-			closeAll(o.sess, lan, info.Code, o.closeAPI)
+			closeAll(o.sess, onLAN, cfg.Lesson, o.closeAPI)
 			return err
-		}
-		if classroomLAN.loopback {
-			addrs = []string{"127.0.0.1:" + strconv.Itoa(lan.port)}
-		} else {
-			addrs = lanAddresses()
 		}
 		return nil
 	}, func(err error) {
@@ -442,7 +460,14 @@ func (c *classroomState) startRemote(addr, code string) {
 	var o opened
 	c.w.jobs.async(func() error {
 		var err error
-		o, err = ll.openSession(live.Config{URL: joinURL(addr), Lesson: code, Name: name})
+		cfg := live.Config{URL: joinURL(addr), Lesson: code}
+		if addr == "" { // by code alone: through the district server
+			if cfg, err = c.districtJoin(code); err != nil {
+				return err
+			}
+		}
+		cfg.Name = name
+		o, err = ll.openSession(cfg)
 		return err
 	}, func(err error) {
 		if err != nil {
