@@ -36,7 +36,12 @@ func (c *classroomState) researchAction(l classroom.Lesson) []fyne.CanvasObject 
 	if l.State != classroom.Ended || l.Started.IsZero() {
 		return nil
 	}
-	box := container.NewStack()
+	// The button holds the row's width until the lookup says which to show.
+	logB := widget.NewButtonWithIcon(i18n.T("classroom.log_research"), theme.DocumentCreateIcon(), func() { c.showLogResearch(l) })
+	logB.Disable()
+	done := widget.NewLabelWithStyle(i18n.T("classroom.logged"), fyne.TextAlignTrailing, fyne.TextStyle{Italic: true})
+	done.Hide()
+	box := container.NewStack(logB, done)
 	var logged string
 	c.w.jobs.async(func() (err error) {
 		logged, err = c.research().LessonActivity(c.w.ctx, l.ID)
@@ -46,11 +51,10 @@ func (c *classroomState) researchAction(l classroom.Lesson) []fyne.CanvasObject 
 		case err != nil:
 			fyne.LogError("classroom: lesson's research activity", err)
 		case logged != "":
-			done := widget.NewLabelWithStyle(i18n.T("classroom.logged"), fyne.TextAlignTrailing, fyne.TextStyle{Italic: true})
-			box.Objects = []fyne.CanvasObject{done}
+			logB.Hide()
+			done.Show()
 		default:
-			box.Objects = []fyne.CanvasObject{widget.NewButtonWithIcon(i18n.T("classroom.log_research"), theme.DocumentCreateIcon(),
-				func() { c.showLogResearch(l) })}
+			logB.Enable()
 		}
 		box.Refresh()
 	})
