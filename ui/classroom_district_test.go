@@ -86,6 +86,10 @@ func TestClassroomDistrictLesson(t *testing.T) {
 	}
 	until(t, "the host lists school B", func() bool { return h.shows("草原小学") }, h, r)
 
+	// B's link drops: it redials with a fresh signature and is live again.
+	rc.live.sess.Drop()
+	until(t, "school B reconnected", func() bool { return rc.live.sess.Reconnects() >= 1 && rc.live.state == live.Live }, h, r)
+
 	// 下课: both end; B's stay is under A's lesson.
 	test.Tap(h.button(i18n.T("classroom.end")))
 	until(t, "both ended", func() bool {
