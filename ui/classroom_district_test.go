@@ -11,16 +11,41 @@ import (
 	"qiao/classroom/live"
 	"qiao/district"
 	"qiao/i18n"
+	"qiao/internal/districtproc"
 	"qiao/replica"
 	"qiao/store"
 )
 
-// enrol enrols the harness's store in school of the district at url and
-// shows the classroom section again (the school now has its district id).
-func (h *harness) enrol(srv *district.Server, url, schoolID string) replica.Identity {
+// districtServe is a real qiao-district process on loopback with its own
+// data directory, stopped when the test ends.
+type districtServe struct {
+	*districtproc.Proc
+	bin, data string
+}
+
+func serveDistrict(t *testing.T) *districtServe {
+	t.Helper()
+	t.Cleanup(districtproc.RemoveBinary)
+	d := &districtServe{bin: districtproc.Binary(t), data: t.TempDir()}
+	d.Proc = districtproc.Serve(t, d.bin, "--data", d.data, "--listen", "127.0.0.1:0", "--rtc-udp", "0", "--rtc-tcp", "0")
+	t.Cleanup(d.Kill)
+	return d
+}
+
+func (d *districtServe) url() string { return "https://" + d.Addr }
+
+// admin runs an admin command of d (e.g. "school", "add", "--name", N).
+func (d *districtServe) admin(t *testing.T, args ...string) string {
+	return districtproc.Admin(t, d.bin, append(append(args[:2:2], "--data", d.data), args[2:]...)...)
+}
+
+// enrol enrols the harness's store in school of district d and shows the
+// classroom section again (the school now has its district id).
+func (h *harness) enrol(d *districtServe, schoolID string) replica.Identity {
 	h.t.Helper()
-	id, err := replica.Enrol(context.Background(), h.st, replica.EnrolOptions{Server: url, Code: newCode(h.t, srv, schoolID),
-		DeviceName: "classroom PC", Fingerprint: srv.Fingerprint()})
+	code := d.admin(h.t, "code", "issue", "--school", schoolID, "--role", "teacher")
+	id, err := replica.Enrol(context.Background(), h.st, replica.EnrolOptions{Server: d.url(), Code: code,
+		DeviceName: "classroom PC", Fingerprint: d.Pin})
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -30,29 +55,26 @@ func (h *harness) enrol(srv *district.Server, url, schoolID string) replica.Iden
 }
 
 // TestClassroomDistrictLesson: the host PC of school A and a remote PC of
-// school B, both enrolled with a real district server, hold a lesson
+// school B, both enrolled with a real qiao-district process, hold a lesson
 // through it: A schedules it to run on the district server, B joins by the
 // code alone, both reach live over real PeerConnections via the district's
 // relay; B's attendance is under A's lesson; after a sync the district
 // holds both schools' attendance; the ended lesson's code is refused.
 func TestClassroomDistrictLesson(t *testing.T) {
 	ctx := context.Background()
-	srv, url := startDistrict(t)
-	schoolA, _ := issue(t, srv)
-	schoolB, err := srv.DB().AddSchool(ctx, "草原小学", "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := serveDistrict(t)
+	schoolA := d.admin(t, "school", "add", "--name", "城关第一小学")
+	schoolB := d.admin(t, "school", "add", "--name", "草原小学")
 	h := newHarness(t, t.TempDir())
 	h.ownSchool()
-	idA := h.enrol(srv, url, schoolA)
+	idA := h.enrol(d, schoolA)
 	t.Cleanup(func() {
 		if h.w.classroom != nil {
 			h.w.classroom.shutdown()
 		}
 	})
 	r := secondWindow(t, h, "草原小学")
-	idB := r.enrol(srv, url, schoolB)
+	idB := r.enrol(d, schoolB)
 
 	// Schedule: enrolled, the form offers where the lesson runs, the
 	// district server by default.
@@ -106,7 +128,8 @@ func TestClassroomDistrictLesson(t *testing.T) {
 		t.Errorf("school B's stay: lesson %q of %q, %s grade %d; want %q of %q", lessonID, hostSchool, subject, grade, ll.lesson.ID, schoolA)
 	}
 
-	// After a sync, the district has both schools' attendance of the lesson.
+	// After a sync, the district has both schools' attendance of the
+	// lesson (read from its database beside the running server).
 	for _, st := range []*store.Store{h.st, r.st} {
 		rp, err := replica.Open(ctx, st)
 		if err != nil {
@@ -116,12 +139,17 @@ func TestClassroomDistrictLesson(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	db, err := district.Open(ctx, d.data, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
 	for _, c := range []struct{ device, school, role string }{{idA.DeviceID, schoolA, "host"}, {idB.DeviceID, schoolB, "remote"}} {
-		dev, err := srv.DB().Device(ctx, c.device)
+		dev, err := db.Device(ctx, c.device)
 		if err != nil {
 			t.Fatal(err)
 		}
-		page, err := srv.DB().Pull(ctx, dev, 0, 1000, true, time.Now())
+		page, err := db.Pull(ctx, dev, 0, 1000, true, time.Now())
 		if err != nil {
 			t.Fatal(err)
 		}

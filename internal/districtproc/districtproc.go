@@ -16,45 +16,50 @@ import (
 )
 
 var (
-	buildOnce sync.Once
-	binPath   string
-	binDir    string
-	buildErr  error
+	buildMu sync.Mutex
+	binPath string // "" until built, and after RemoveBinary
+	binDir  string
 )
 
-// Binary builds cmd/qiao-district once per test binary and returns its
-// path. RemoveBinary deletes it (from TestMain, after m.Run).
+// Binary builds cmd/qiao-district (once, until RemoveBinary) and returns
+// its path.
 func Binary(t testing.TB) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
-		if _, err := os.Stat(gobin); err != nil {
-			if gobin, err = exec.LookPath("go"); err != nil {
-				buildErr = err
-				return
-			}
-		}
-		if binDir, buildErr = os.MkdirTemp("", "qiao-district-bin-"); buildErr != nil {
-			return
-		}
-		binPath = filepath.Join(binDir, "qiao-district")
-		cmd := exec.Command(gobin, "build", "-o", binPath, "qiao/cmd/qiao-district")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = &buildFailure{err, string(out)}
-		}
-	})
-	if buildErr != nil {
-		t.Fatalf("building qiao-district: %v", buildErr)
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	if binPath != "" {
+		return binPath
 	}
+	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	if _, err := os.Stat(gobin); err != nil {
+		if gobin, err = exec.LookPath("go"); err != nil {
+			t.Fatalf("building qiao-district: %v", err)
+		}
+	}
+	dir, err := os.MkdirTemp("", "qiao-district-bin-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "qiao-district")
+	cmd := exec.Command(gobin, "build", "-o", path, "qiao/cmd/qiao-district")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		os.RemoveAll(dir)
+		t.Fatalf("building qiao-district: %v", &buildFailure{err, string(out)})
+	}
+	binPath, binDir = path, dir
 	return binPath
 }
 
-// RemoveBinary deletes what Binary built.
+// RemoveBinary deletes what Binary built (from TestMain after m.Run, or a
+// test's Cleanup); a later Binary builds it again.
 func RemoveBinary() {
+	buildMu.Lock()
+	defer buildMu.Unlock()
 	if binDir != "" {
 		os.RemoveAll(binDir)
 	}
+	binPath, binDir = "", ""
 }
 
 type buildFailure struct {
