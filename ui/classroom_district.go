@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"time"
 
 	"fyne.io/fyne/v2/widget"
 
@@ -69,7 +70,11 @@ func (c *classroomState) districtHost(l classroom.Lesson, schoolName string) (li
 		return live.Config{}, nil, districtErr(err)
 	}
 	code := res.Code
-	end := func() { _ = cl.End(context.Background(), code) }
+	end := func() { // also as the window closes: never hang it on an unreachable server
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = cl.End(ctx, code)
+	}
 	return live.Config{URL: cl.WSURL(code), Lesson: code, Key: res.HostKey, HTTPClient: cl.HTTP(),
 		DialHeader: func() (http.Header, error) { return cl.DialHeader(code) }}, end, nil
 }
