@@ -385,21 +385,13 @@ func (s *Server) openLessonHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "bad_request", "the body must be JSON {lesson_id, code, subject, grade, title, remote} of at most 16 KiB")
 		return
 	}
-	req.Subject, req.Title = strings.TrimSpace(req.Subject), strings.TrimSpace(req.Title)
-	if msg := checkLessonRequest(&req); msg != "" {
+	if msg := checkLessonRequest(&req, dev.SchoolID); msg != "" {
 		writeError(w, http.StatusBadRequest, "bad_lesson", msg)
 		return
 	}
 	// With a lesson id, every joiner's snapshot says which lesson this is
 	// (relay.About); the host school is the signing device's.
-	req.SchoolName = strings.TrimSpace(req.SchoolName)
 	about := (&openLesson{req: req, school: dev.SchoolID}).about()
-	if about != nil {
-		if err := about.Validate(); err != nil {
-			writeError(w, http.StatusBadRequest, "bad_lesson", strings.TrimPrefix(err.Error(), "relay: "))
-			return
-		}
-	}
 	h := s.lessons
 	h.mu.Lock()
 	mine := 0
@@ -463,7 +455,10 @@ func (s *Server) openLessonHTTP(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, h.response(l, true))
 }
 
-func checkLessonRequest(req *OpenLessonRequest) string {
+// checkLessonRequest trims req's texts and says what is wrong with it
+// ("" if nothing) for a lesson of school.
+func checkLessonRequest(req *OpenLessonRequest, school string) string {
+	req.Subject, req.Title, req.SchoolName = strings.TrimSpace(req.Subject), strings.TrimSpace(req.Title), strings.TrimSpace(req.SchoolName)
 	switch {
 	case req.LessonID != "" && !syncproto.IsUUID(req.LessonID):
 		return "lesson_id must be a lower-case UUID"
@@ -481,6 +476,11 @@ func checkLessonRequest(req *OpenLessonRequest) string {
 	for _, id := range req.Remote {
 		if id == "" || len(id) > 64 {
 			return "remote must list school ids"
+		}
+	}
+	if a := (&openLesson{req: *req, school: school}).about(); a != nil {
+		if err := a.Validate(); err != nil {
+			return strings.TrimPrefix(err.Error(), "relay: ")
 		}
 	}
 	return ""
