@@ -290,6 +290,9 @@ func (ll *liveLesson) onState(st live.State) {
 	}
 	if !ll.host && st == live.Live && !ll.joinedAt {
 		ll.joinedAt = true
+		if a := ll.sess.View().About; a != nil {
+			ll.lesson = classroom.FromAbout(*a) // the host's lesson, from the snapshot
+		}
 		l := ll.lesson
 		c := ll.c
 		c.w.jobs.async(func() error { _, err := c.svc.Joined(c.w.ctx, l); return err }, func(err error) {
@@ -379,28 +382,51 @@ func (c *classroomState) startHost(l classroom.Lesson) {
 	var started classroom.Lesson
 	var addrs []string
 	c.w.jobs.async(func() error {
-		var err error
-		if lan == nil {
-			if lan, err = startLAN(classroomLAN); err != nil {
-				return err
-			}
-		}
-		info, err := lan.r.Open(l.Code)
+		// Through the district server when the lesson was scheduled so,
+		// else on the LAN relay embedded here.
+		cfg, endDistrict, err := c.districtHost(l, sch.Name)
 		if err != nil {
 			return err
 		}
-		if o, err = ll.openSession(live.Config{URL: lan.url(), Lesson: info.Code, Key: info.HostKey, Name: name}); err != nil {
-			lan.r.CloseLesson(info.Code)
-			return err
-		}
-		if started, err = c.svc.Start(c.w.ctx, l.ID); err != nil {
-			closeAll(o.sess, lan, info.Code, o.closeAPI)
-			return err
-		}
-		if classroomLAN.loopback {
-			addrs = []string{"127.0.0.1:" + strconv.Itoa(lan.port)}
+		var onLAN *lanRelay
+		if endDistrict != nil {
+			addrs = []string{i18n.T("classroom.via_district")}
 		} else {
-			addrs = lanAddresses()
+			if lan == nil {
+				if lan, err = startLAN(classroomLAN); err != nil {
+					return err
+				}
+			}
+			about := l.About(sch.Name)
+			info, err := lan.r.OpenAbout(l.Code, &about)
+			if err != nil {
+				return err
+			}
+			cfg = live.Config{URL: lan.url(), Lesson: info.Code, Key: info.HostKey}
+			endDistrict = func() {}
+			onLAN = lan
+			if classroomLAN.loopback {
+				addrs = []string{"127.0.0.1:" + strconv.Itoa(lan.port)}
+			} else {
+				addrs = lanAddresses()
+			}
+		}
+		cfg.Name = name
+		if o, err = ll.openSession(cfg); err != nil {
+			closeAll(nil, onLAN, cfg.Lesson, nil)
+			endDistrict()
+			return err
+		}
+		// Closing the host's session ends its district lesson too.
+		closeAPI := o.closeAPI
+		o.closeAPI = func() error { endDistrict(); return closeAPI() }
+		start := c.svc.Start
+		if l.State == classroom.Live {
+			start = c.svc.Resume // left live by an app that stopped
+		}
+		if started, err = start(c.w.ctx, l.ID); err != nil {
+			closeAll(o.sess, onLAN, cfg.Lesson, o.closeAPI)
+			return err
 		}
 		return nil
 	}, func(err error) {
@@ -412,6 +438,7 @@ func (c *classroomState) startHost(l classroom.Lesson) {
 		} else {
 			ll.lesson, ll.addrs, ll.lan = started, addrs, lan
 			ll.use(o)
+			go ll.checkpoints(ll.stop)
 		}
 		if c.live == ll {
 			c.showLive()
@@ -425,8 +452,8 @@ func (c *classroomState) startRemote(addr, code string) {
 		return
 	}
 	sch, _, _ := c.w.deps.Schools.Current(c.w.ctx)
-	// The relay tells a remote classroom no lesson record: the stay is
-	// recorded under the code until the lesson's details travel with it.
+	// Until the snapshot says which lesson this is (its About), and for a
+	// host that does not say, the stay is known by the code.
 	ll := &liveLesson{c: c, code: code, lesson: classroom.Lesson{ID: "lan:" + code, Title: addr}}
 	c.live = ll
 	c.showLive()
@@ -434,13 +461,21 @@ func (c *classroomState) startRemote(addr, code string) {
 	var o opened
 	c.w.jobs.async(func() error {
 		var err error
-		o, err = ll.openSession(live.Config{URL: joinURL(addr), Lesson: code, Name: name})
+		cfg := live.Config{URL: joinURL(addr), Lesson: code}
+		if addr == "" { // by code alone: through the district server
+			if cfg, err = c.districtJoin(code); err != nil {
+				return err
+			}
+		}
+		cfg.Name = name
+		o, err = ll.openSession(cfg)
 		return err
 	}, func(err error) {
 		if err != nil {
 			ll.err, ll.state, ll.failed = err, live.Ended, true
 		} else {
 			ll.use(o)
+			go ll.checkpoints(ll.stop)
 		}
 		if c.live == ll {
 			c.showLive()

@@ -54,6 +54,7 @@ type View struct {
 	Synced  bool                // the snapshot and everything after it has arrived
 	Err     *Event              // the last error event from the relay
 	Links   map[string]LinkInfo // host only: each remote classroom's link, by participant id
+	About   *About              // what the lesson is, from the snapshot (nil if not said)
 }
 
 // Client is one participant's connection to a relay: the signalling socket,
@@ -319,7 +320,7 @@ func (c *Client) applyEvent(e Event) {
 			return
 		}
 		s := e.State
-		*v = View{Seq: s.Seq, Page: s.Page, Mic: s.Mic, Hands: s.Hands, Quiz: s.Quiz, Strokes: map[string]int{}, Peers: s.Peers, Chat: s.Chat}
+		*v = View{Seq: s.Seq, Page: s.Page, Mic: s.Mic, Hands: s.Hands, Quiz: s.Quiz, Strokes: map[string]int{}, Peers: s.Peers, Chat: s.Chat, About: s.About}
 		c.pendingSt = e.Strokes
 	case EvPage:
 		v.Page = *e.Page

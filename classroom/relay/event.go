@@ -116,6 +116,7 @@ type Snapshot struct {
 	Quiz  *QuizState `json:"quiz,omitempty"`  // the open quiz, if any
 	Chat  []Event    `json:"chat,omitempty"`  // the last ChatKept chat messages
 	Peers []Peer     `json:"peers,omitempty"` // who is present
+	About *About     `json:"about,omitempty"` // what the lesson is, if its opener said
 }
 
 // QuizState is the open quiz. Counts is sent to the host only; Mine is the

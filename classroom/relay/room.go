@@ -233,6 +233,7 @@ func (rm *room) ready(p *participant) {
 		return
 	}
 	snap, deck, strokes := rm.lesson.snapshot(p.peer, rm.rosterLocked())
+	snap.About = rm.info.About
 	msgs := []Event{{Type: EvSnapshot, Seq: snap.Seq, From: RelayID, State: &snap, Strokes: len(strokes)}}
 	if len(deck) > 0 {
 		msgs = append(msgs, Event{Type: EvDeck, Seq: snap.Seq, From: RelayID, Deck: deck})
@@ -318,7 +319,10 @@ func (rm *room) rosterLocked() []Peer {
 	return r
 }
 
-func (rm *room) close() {
+func (rm *room) close() { rm.closeWith(CodeLessonEnded, "the lesson has ended") }
+
+// closeWith disconnects everyone with an error of code.
+func (rm *room) closeWith(code, msg string) {
 	rm.mu.Lock()
 	if !rm.closed {
 		close(rm.done)
@@ -334,7 +338,7 @@ func (rm *room) close() {
 	var wg sync.WaitGroup
 	for _, p := range parts {
 		wg.Add(1)
-		go func() { defer wg.Done(); p.close(CodeLessonEnded, "the lesson has ended") }()
+		go func() { defer wg.Done(); p.close(code, msg) }()
 	}
 	wg.Wait()
 }
