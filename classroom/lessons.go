@@ -65,6 +65,9 @@ func New(st *store.Store, schoolID string) *Service {
 	return &Service{st: st, schoolID: schoolID, now: time.Now}
 }
 
+// SchoolID is the school whose lessons and attendance s keeps.
+func (s *Service) SchoolID() string { return s.schoolID }
+
 // CodeLen is the number of digits in a join code.
 const CodeLen = 6
 
@@ -270,29 +273,112 @@ func (s *Service) Left(ctx context.Context, lessonID string) error {
 
 // closeOpen closes this school's open stays in a lesson at t.
 func (s *Service) closeOpen(ctx context.Context, tx *store.Tx, lessonID string, t time.Time) error {
-	rows, err := tx.QueryContext(ctx, `SELECT id, joined_at FROM classroom_attendance WHERE lesson_id=? AND school_id=?
+	_, err := s.closeStays(ctx, tx, lessonID, func(int64, int64) int64 { return t.Unix() })
+	return err
+}
+
+// closeStays closes this school's open stays in a lesson, each at the unix
+// time at(joined, seconds so far) says; it returns the latest such time
+// (0 if none was open).
+func (s *Service) closeStays(ctx context.Context, tx *store.Tx, lessonID string, at func(joined, seconds int64) int64) (int64, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id, joined_at, seconds FROM classroom_attendance WHERE lesson_id=? AND school_id=?
 		AND left_at=0 AND deleted=0`, lessonID, s.schoolID)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	type open struct {
-		id     string
-		joined int64
+		id              string
+		joined, seconds int64
 	}
 	var stays []open
 	for rows.Next() {
 		var o open
-		if err := rows.Scan(&o.id, &o.joined); err != nil {
+		if err := rows.Scan(&o.id, &o.joined, &o.seconds); err != nil {
 			rows.Close()
-			return err
+			return 0, err
 		}
 		stays = append(stays, o)
 	}
 	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	var last int64
 	for _, o := range stays {
-		if _, err := tx.Update("classroom_attendance", o.id, store.Fields{"left_at": t.Unix(), "seconds": max(0, t.Unix()-o.joined)}); err != nil {
+		t := at(o.joined, o.seconds)
+		if _, err := tx.Update("classroom_attendance", o.id, store.Fields{"left_at": t, "seconds": max(0, t-o.joined)}); err != nil {
+			return 0, err
+		}
+		last = max(last, t)
+	}
+	return last, nil
+}
+
+// CheckpointEvery is how often a running lesson notes its stays' seconds
+// (Checkpoint): what a crash can lose of them at most.
+const CheckpointEvery = time.Minute
+
+// Checkpoint notes that this school's open stays in a lesson are still
+// going now: their seconds so far, which Resume and EndStale take as the
+// stays' last known time when no session runs them any more.
+func (s *Service) Checkpoint(ctx context.Context, lessonID string) error {
+	now := s.now().Unix()
+	return s.st.Update(ctx, func(tx *store.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT id, joined_at FROM classroom_attendance WHERE lesson_id=? AND school_id=?
+			AND left_at=0 AND deleted=0`, lessonID, s.schoolID)
+		if err != nil {
 			return err
 		}
-	}
-	return rows.Err()
+		secs := map[string]int64{}
+		for rows.Next() {
+			var id string
+			var joined int64
+			if err := rows.Scan(&id, &joined); err != nil {
+				rows.Close()
+				return err
+			}
+			secs[id] = max(0, now-joined)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for id, n := range secs {
+			if _, err := tx.Update("classroom_attendance", id, store.Fields{"seconds": n}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// lastKnown closes a stale stay at its last checkpoint.
+func lastKnown(joined, seconds int64) int64 { return joined + seconds }
+
+// Resume takes up again a live lesson that no session runs (the app that
+// ran it stopped): the stays it left open are closed at their last known
+// time, and the host's new stay starts now.
+func (s *Service) Resume(ctx context.Context, id string) (Lesson, error) {
+	return s.transition(ctx, id, []string{Live}, func(tx *store.Tx, l *Lesson) error {
+		if _, err := s.closeStays(ctx, tx, l.ID, lastKnown); err != nil {
+			return err
+		}
+		_, err := s.attend(tx, Attendance{LessonID: l.ID, Role: "host", HostSchool: l.SchoolID, Title: l.Title,
+			Subject: l.Subject, Grade: l.Grade, Joined: s.now()})
+		return err
+	})
+}
+
+// EndStale ends a live lesson that no session runs at its last known time:
+// its open stays close at their last checkpoint, the lesson then too (at
+// its start if nothing later is known).
+func (s *Service) EndStale(ctx context.Context, id string) (Lesson, error) {
+	return s.transition(ctx, id, []string{Live}, func(tx *store.Tx, l *Lesson) error {
+		last, err := s.closeStays(ctx, tx, l.ID, lastKnown)
+		if err != nil {
+			return err
+		}
+		l.State, l.Ended = Ended, time.Unix(max(last, unix(l.Started)), 0)
+		return nil
+	})
 }

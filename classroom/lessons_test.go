@@ -121,3 +121,79 @@ func TestAnotherSchoolsLessonIsNotFound(t *testing.T) {
 		t.Fatalf("another school started the lesson: %v", err)
 	}
 }
+
+// TestCrashedLessonResumesOrEndsAtLastKnownTime: a lesson left live by an
+// app that stopped can be resumed or ended; the stay left open closes at
+// its last checkpoint, not when someone finally noticed.
+func TestCrashedLessonResumesOrEndsAtLastKnownTime(t *testing.T) {
+	ctx := context.Background()
+	s, st, now := newService(t, store.NewID())
+	stays := func(id string) (open int, closed []int64) {
+		t.Helper()
+		rows, err := st.DB.Query(`SELECT left_at, seconds FROM classroom_attendance WHERE lesson_id=? AND deleted=0 ORDER BY joined_at`, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var left, secs int64
+			rows.Scan(&left, &secs)
+			if left == 0 {
+				open++
+			} else {
+				closed = append(closed, secs)
+			}
+		}
+		return open, closed
+	}
+	for _, c := range []struct {
+		name   string
+		resume bool
+	}{{"resume", true}, {"end", false}} {
+		l, err := s.Schedule(ctx, Lesson{Subject: "数学", Grade: 3, Minutes: 40, Starts: *now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Resume(ctx, l.ID); !errors.Is(err, ErrState) {
+			t.Errorf("%s: resuming a scheduled lesson: %v", c.name, err)
+		}
+		if _, err := s.EndStale(ctx, l.ID); !errors.Is(err, ErrState) {
+			t.Errorf("%s: ending a scheduled lesson as stale: %v", c.name, err)
+		}
+		l, _ = s.Start(ctx, l.ID)
+		started := *now
+		*now = now.Add(5 * time.Minute)
+		s.Checkpoint(ctx, l.ID)
+		*now = now.Add(7 * time.Minute)
+		if err := s.Checkpoint(ctx, l.ID); err != nil {
+			t.Fatal(err)
+		}
+		// The app stops here; two hours later the teacher opens it again.
+		*now = now.Add(2 * time.Hour)
+		if c.resume {
+			if l, err = s.Resume(ctx, l.ID); err != nil || l.State != Live {
+				t.Fatalf("resume: %+v %v", l, err)
+			}
+			if open, closed := stays(l.ID); open != 1 || len(closed) != 1 || closed[0] != 12*60 {
+				t.Fatalf("after resume: %d open, closed %v; want 1 open and one of 720 s", open, closed)
+			}
+			*now = now.Add(10 * time.Minute)
+			if l, err = s.End(ctx, l.ID); err != nil {
+				t.Fatal(err)
+			}
+			if open, closed := stays(l.ID); open != 0 || len(closed) != 2 || closed[0]+closed[1] != 22*60 {
+				t.Fatalf("after end: %d open, closed %v; want 720 s + 600 s", open, closed)
+			}
+			continue
+		}
+		if l, err = s.EndStale(ctx, l.ID); err != nil || l.State != Ended || !l.Ended.Equal(started.Add(12*time.Minute)) {
+			t.Fatalf("end stale: %+v %v; want ended at %v", l, err, started.Add(12*time.Minute))
+		}
+		if open, closed := stays(l.ID); open != 0 || len(closed) != 1 || closed[0] != 12*60 {
+			t.Fatalf("after ending: %d open, closed %v; want one of 720 s", open, closed)
+		}
+		if _, err := s.Resume(ctx, l.ID); !errors.Is(err, ErrState) {
+			t.Errorf("resuming an ended lesson: %v", err)
+		}
+	}
+}

@@ -16,6 +16,7 @@ package district
 // as the fallback where UDP is blocked.
 
 import (
+	"context"
 	"crypto/ed25519"
 	"encoding/json"
 	"errors"
@@ -59,6 +60,8 @@ type OpenLessonRequest struct {
 	Subject string `json:"subject"`
 	Grade   int    `json:"grade,omitempty"` // 1–12, 0 if not given
 	Title   string `json:"title,omitempty"`
+	// SchoolName is the host school's name for the joiners' screens.
+	SchoolName string `json:"school_name,omitempty"`
 	// Remote lists the ids of the schools invited. Empty: a device of any
 	// school of the district that has the code may join. Otherwise only
 	// devices of the host's school and of these schools may.
@@ -139,6 +142,7 @@ func (l *openLesson) admits(school string) bool {
 
 // lessonHub owns the district's relay, its sockets and its open lessons.
 type lessonHub struct {
+	db      *DB // the lessons table keeps them across restarts (classroom_store.go)
 	relay   *relay.Relay
 	handler http.Handler
 	udp     net.PacketConn
@@ -158,8 +162,9 @@ type lessonHub struct {
 }
 
 // newLessonHub opens the relay's UDP port (and TCP port) on the host of
-// cfg.Listen and starts the reaper of idle lessons.
-func newLessonHub(cfg Config, now func() time.Time) (*lessonHub, error) {
+// cfg.Listen, reopens the lessons db keeps open and starts the reaper of
+// idle lessons.
+func newLessonHub(cfg Config, db *DB, now func() time.Time) (*lessonHub, error) {
 	host, _, err := net.SplitHostPort(cfg.Listen)
 	if err != nil {
 		return nil, fmt.Errorf("district: listen address %q: %w", cfg.Listen, err)
@@ -172,7 +177,7 @@ func newLessonHub(cfg Config, now func() time.Time) (*lessonHub, error) {
 	if host == "" || (ip != nil && ip.To4() != nil) {
 		udpNet, tcpNet = "udp4", "tcp4" // "" serves every IPv4 interface
 	}
-	h := &lessonHub{idle: cfg.LessonIdle, now: now, lessons: map[string]*openLesson{},
+	h := &lessonHub{db: db, idle: cfg.LessonIdle, now: now, lessons: map[string]*openLesson{},
 		stop: make(chan struct{}), reaped: make(chan struct{})}
 	if h.idle <= 0 {
 		h.idle = DefaultLessonIdle
@@ -205,8 +210,51 @@ func newLessonHub(cfg Config, now func() time.Time) (*lessonHub, error) {
 		Authorize: h.authorize,
 		Lesson:    func(r *http.Request) string { return r.PathValue("code") },
 	})
+	if err := h.restore(); err != nil {
+		h.relay.Close()
+		return nil, err
+	}
 	go h.reap()
 	return h, nil
+}
+
+// restore reopens the lessons the database keeps open: they count as
+// empty from now for the idle limit.
+func (h *lessonHub) restore() error {
+	ls, err := h.db.openLessons(context.Background())
+	if err != nil {
+		return fmt.Errorf("district: reading open lessons: %w", err)
+	}
+	now := h.now()
+	for _, l := range ls {
+		if err := h.relay.Reopen(l.info); err != nil {
+			slog.Error("lesson not reopened", "code", l.info.Code, "err", err)
+			continue
+		}
+		l.emptySince = now
+		h.lessons[l.info.Code] = l
+	}
+	if len(ls) > 0 {
+		slog.Info("lessons reopened", "lessons", len(h.lessons))
+	}
+	return nil
+}
+
+// ended records that lesson code ended now (by its host or idle).
+func (h *lessonHub) ended(code string) {
+	if err := h.db.endLesson(context.Background(), code, h.now()); err != nil {
+		slog.Error("record lesson ended", "code", code, "err", err)
+	}
+}
+
+// refuseClosed answers a request for a lesson not open here: 410
+// lesson_ended for a code whose lesson ended, else 404 lesson_unknown.
+func (h *lessonHub) refuseClosed(w http.ResponseWriter, r *http.Request, code, unknown string) {
+	if st, err := h.db.lessonState(r.Context(), code); err == nil && st == lessonEnded {
+		writeError(w, http.StatusGone, "lesson_ended", "the lesson with this code has ended")
+		return
+	}
+	writeError(w, http.StatusNotFound, "lesson_unknown", unknown)
 }
 
 // Addrs returns the relay's UDP and TCP addresses (TCP nil when off).
@@ -217,8 +265,10 @@ func (h *lessonHub) addrs() (udp, tcp net.Addr) {
 	return h.udp.LocalAddr(), tcp
 }
 
-// close ends every lesson, waits a little for their signalling connections
-// and releases the sockets. It may be called more than once.
+// close disconnects every lesson's participants (they try again; the
+// lessons stay open in the database for the next start), waits a little
+// for their signalling connections and releases the sockets. It may be
+// called more than once.
 func (h *lessonHub) close() error {
 	h.closeOnce.Do(func() {
 		close(h.stop)
@@ -227,7 +277,7 @@ func (h *lessonHub) close() error {
 		n := len(h.lessons)
 		h.lessons, h.closed = map[string]*openLesson{}, true
 		h.mu.Unlock()
-		h.closeErr = h.relay.Close()
+		h.closeErr = h.relay.CloseForRestart() // the lessons stay open in the database
 		if h.tcp != nil {
 			h.tcp.Close()
 		}
@@ -240,7 +290,7 @@ func (h *lessonHub) close() error {
 			slog.Warn("lesson signalling connections still open at shutdown")
 		}
 		if n > 0 {
-			slog.Info("lessons ended at shutdown", "lessons", n)
+			slog.Info("lessons left open for the next start", "lessons", n)
 		}
 	})
 	return h.closeErr
@@ -278,6 +328,7 @@ func (h *lessonHub) reap() {
 		h.mu.Unlock()
 		for _, code := range idle {
 			h.relay.CloseLesson(code)
+			h.ended(code)
 			slog.Info("lesson closed", "code", code, "reason", "idle")
 		}
 	}
@@ -334,11 +385,13 @@ func (s *Server) openLessonHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "bad_request", "the body must be JSON {lesson_id, code, subject, grade, title, remote} of at most 16 KiB")
 		return
 	}
-	req.Subject, req.Title = strings.TrimSpace(req.Subject), strings.TrimSpace(req.Title)
-	if msg := checkLessonRequest(&req); msg != "" {
+	if msg := checkLessonRequest(&req, dev.SchoolID); msg != "" {
 		writeError(w, http.StatusBadRequest, "bad_lesson", msg)
 		return
 	}
+	// With a lesson id, every joiner's snapshot says which lesson this is
+	// (relay.About); the host school is the signing device's.
+	about := (&openLesson{req: req, school: dev.SchoolID}).about()
 	h := s.lessons
 	h.mu.Lock()
 	mine := 0
@@ -357,18 +410,44 @@ func (s *Server) openLessonHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, "too_many_lessons", "the district server has its maximum of open lessons")
 		return
 	}
-	info, err := h.relay.Open(req.Code)
-	if err != nil {
+	// A code is used once: never again after its lesson ended.
+	code, known, err := req.Code, lessonNone, error(nil)
+	for {
+		if req.Code == "" {
+			code = relay.NewLessonCode()
+		}
+		if known, err = s.db.lessonState(r.Context(), code); err != nil || known == lessonNone || req.Code != "" {
+			break
+		}
+	}
+	if err == nil && known == lessonEnded {
 		h.mu.Unlock()
-		if errors.Is(err, relay.ErrLessonExists) {
-			writeError(w, http.StatusConflict, "lesson_exists", "a lesson with code "+req.Code+" is already open; choose another code or leave it empty")
+		writeError(w, http.StatusConflict, "lesson_ended", "the lesson with code "+code+" has ended; a code is used once")
+		return
+	}
+	var info relay.LessonInfo
+	if err == nil {
+		if info, err = h.relay.OpenAbout(code, about); errors.Is(err, relay.ErrLessonExists) || (err == nil && known == lessonOpen) {
+			if err == nil {
+				h.relay.CloseLesson(code) // open in another server process
+			}
+			h.mu.Unlock()
+			writeError(w, http.StatusConflict, "lesson_exists", "a lesson with code "+code+" is already open; choose another code or leave it empty")
 			return
 		}
+	}
+	l := &openLesson{info: info, req: req, school: dev.SchoolID, device: dev.ID, opened: s.now()}
+	if err == nil {
+		if err = s.db.saveLesson(r.Context(), l); err != nil {
+			h.relay.CloseLesson(code)
+		}
+	}
+	if err != nil {
+		h.mu.Unlock()
 		slog.Error("open lesson", "err", err)
 		writeError(w, http.StatusInternalServerError, "internal", "the server could not open the lesson")
 		return
 	}
-	l := &openLesson{info: info, req: req, school: dev.SchoolID, device: dev.ID, opened: s.now()}
 	l.emptySince = l.opened
 	h.lessons[info.Code] = l
 	h.mu.Unlock()
@@ -376,7 +455,10 @@ func (s *Server) openLessonHTTP(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, h.response(l, true))
 }
 
-func checkLessonRequest(req *OpenLessonRequest) string {
+// checkLessonRequest trims req's texts and says what is wrong with it
+// ("" if nothing) for a lesson of school.
+func checkLessonRequest(req *OpenLessonRequest, school string) string {
+	req.Subject, req.Title, req.SchoolName = strings.TrimSpace(req.Subject), strings.TrimSpace(req.Title), strings.TrimSpace(req.SchoolName)
 	switch {
 	case req.LessonID != "" && !syncproto.IsUUID(req.LessonID):
 		return "lesson_id must be a lower-case UUID"
@@ -396,6 +478,11 @@ func checkLessonRequest(req *OpenLessonRequest) string {
 			return "remote must list school ids"
 		}
 	}
+	if a := (&openLesson{req: *req, school: school}).about(); a != nil {
+		if err := a.Validate(); err != nil {
+			return strings.TrimPrefix(err.Error(), "relay: ")
+		}
+	}
 	return ""
 }
 
@@ -404,7 +491,11 @@ func checkLessonRequest(req *OpenLessonRequest) string {
 func (s *Server) lessonHTTP(w http.ResponseWriter, r *http.Request) {
 	dev, _ := DeviceFrom(r.Context())
 	l := s.lessons.get(r.PathValue("code"))
-	if l == nil || !l.admits(dev.SchoolID) {
+	if l == nil {
+		s.lessons.refuseClosed(w, r, r.PathValue("code"), "no lesson with this code is open for this device's school; check the code")
+		return
+	}
+	if !l.admits(dev.SchoolID) {
 		writeError(w, http.StatusNotFound, "lesson_unknown", "no lesson with this code is open for this device's school; check the code")
 		return
 	}
@@ -420,7 +511,7 @@ func (s *Server) closeLessonHTTP(w http.ResponseWriter, r *http.Request) {
 	l := h.lessons[code]
 	if l == nil {
 		h.mu.Unlock()
-		writeError(w, http.StatusNotFound, "lesson_unknown", "no lesson with this code is open")
+		h.refuseClosed(w, r, code, "no lesson with this code is open")
 		return
 	}
 	if l.device != dev.ID {
@@ -431,6 +522,7 @@ func (s *Server) closeLessonHTTP(w http.ResponseWriter, r *http.Request) {
 	delete(h.lessons, code)
 	h.mu.Unlock()
 	h.relay.CloseLesson(code)
+	h.ended(code)
 	slog.Info("lesson closed", "code", code, "reason", "host", "device", dev.ID)
 	writeJSON(w, http.StatusOK, map[string]string{"code": code, "state": "ended"})
 }
@@ -446,7 +538,7 @@ func (s *Server) lessonWS(w http.ResponseWriter, r *http.Request) {
 	}
 	h.mu.Unlock()
 	if !open {
-		writeError(w, http.StatusNotFound, "lesson_unknown", "no lesson with this code is open; check the code")
+		h.refuseClosed(w, r, r.PathValue("code"), "no lesson with this code is open; check the code")
 		return
 	}
 	defer h.conns.Done()

@@ -38,7 +38,9 @@ type lessonDevice struct {
 
 func newLessonWorld(t *testing.T, cfg Config) *lessonWorld {
 	t.Helper()
-	cfg.DataDir = filepath.Join(t.TempDir(), "data")
+	if cfg.DataDir == "" {
+		cfg.DataDir = filepath.Join(t.TempDir(), "data")
+	}
 	cfg.Insecure = true
 	cfg.Listen = "127.0.0.1:0"
 	s := newServerCfg(t, cfg)
@@ -237,7 +239,13 @@ func TestLessonAcrossSchools(t *testing.T) {
 		t.Errorf("no subject: %d %+v", st, e)
 	}
 
-	res := w.open(teacherA, OpenLessonRequest{Subject: "数学", Grade: 3, Title: "分数的初步认识", Remote: []string{schoolB}})
+	if st := w.call(teacherA, "POST", "/v1/lessons", OpenLessonRequest{LessonID: "0196a3b2-7c1d-7e4f-8a9b-0c1d2e3f4a5b", Subject: "数学",
+		SchoolName: "a\x00b"}, &e); st != http.StatusBadRequest || e.Code != "bad_lesson" {
+		t.Errorf("a school name with a control character: %d %+v", st, e)
+	}
+	const lessonID = "0196a3b2-7c1d-7e4f-8a9b-0c1d2e3f4a5b"
+	res := w.open(teacherA, OpenLessonRequest{LessonID: lessonID, Subject: "数学", Grade: 3, Title: "分数的初步认识",
+		SchoolName: "实验小学", Remote: []string{schoolB}})
 	if !relay.ValidLessonCode(res.Code) || res.HostKey == "" || res.WS != "/v1/lessons/"+res.Code+"/ws" || res.SchoolID != schoolA {
 		t.Fatalf("open answer %+v", res)
 	}
@@ -313,6 +321,11 @@ func TestLessonAcrossSchools(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// School B's snapshot says which lesson of which school this is.
+	if a := remote.View().About; a == nil || *a != (relay.About{LessonID: lessonID, Title: "分数的初步认识", Subject: "数学", Grade: 3,
+		SchoolID: schoolA, SchoolName: "实验小学"}) {
+		t.Errorf("school B sees about %+v", a)
+	}
 	waitFor(t, 20*time.Second, "PeerConnections connected", func() bool {
 		return host.PeerConnection().ConnectionState() == webrtc.PeerConnectionStateConnected &&
 			remote.PeerConnection().ConnectionState() == webrtc.PeerConnectionStateConnected
@@ -355,12 +368,16 @@ func TestLessonAcrossSchools(t *testing.T) {
 			t.Fatal("a participant is still connected after the lesson ended")
 		}
 	}
-	if st := w.call(classB, "GET", "/v1/lessons/"+res.Code, nil, &e); st != http.StatusNotFound {
-		t.Errorf("GET an ended lesson: %d", st)
+	if st := w.call(classB, "GET", "/v1/lessons/"+res.Code, nil, &e); st != http.StatusGone || e.Code != "lesson_ended" {
+		t.Errorf("GET an ended lesson: %d %+v, want 410 lesson_ended", st, e)
 	}
 	h, _ = LessonDialHeader(url, classB.ID, classB.key)
-	if st := w.upgrade(ctx, url, h); st != http.StatusNotFound {
-		t.Errorf("upgrade to an ended lesson: %d, want 404", st)
+	if st := w.upgrade(ctx, url, h); st != http.StatusGone {
+		t.Errorf("upgrade to an ended lesson: %d, want 410", st)
+	}
+	// Its code is used once.
+	if st := w.call(teacherA, "POST", "/v1/lessons", OpenLessonRequest{Subject: "数学", Code: res.Code}, &e); st != http.StatusConflict || e.Code != "lesson_ended" {
+		t.Errorf("reopening an ended lesson's code: %d %+v, want 409 lesson_ended", st, e)
 	}
 
 	// A graceful stop with a classroom still connected to lesson 2.
@@ -390,7 +407,7 @@ func TestLessonIdleClose(t *testing.T) {
 		t.Fatalf("GET at once: %d", st)
 	}
 	waitFor(t, 5*time.Second, "idle lesson closed", func() bool {
-		return w.call(teacher, "GET", "/v1/lessons/"+res.Code, nil, &e) == http.StatusNotFound
+		return w.call(teacher, "GET", "/v1/lessons/"+res.Code, nil, &e) == http.StatusGone
 	})
 	if _, ok := w.s.lessons.relay.Stats(res.Code); ok {
 		t.Error("the relay still holds the idle lesson")
@@ -415,4 +432,70 @@ func TestLessonCodeAndLimit(t *testing.T) {
 	if st := w.call(teacher, "POST", "/v1/lessons", OpenLessonRequest{Subject: "科学"}, &e); st != http.StatusTooManyRequests {
 		t.Errorf("lesson over the per-device limit: %d", st)
 	}
+}
+
+// TestLessonSurvivesRestart: on SQLite and PostgreSQL, a lesson open when
+// the server stops is open again when it starts, with its code, host key
+// and about: the host and a remote join it; once ended, its code is
+// refused, after another restart too.
+func TestLessonSurvivesRestart(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, cfg Config) {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		w := newLessonWorld(t, cfg)
+		schoolA, schoolB := w.school("实验小学"), w.school("草原小学")
+		teacherA, classB := w.device(schoolA, RoleTeacher), w.device(schoolB, RoleTeacher)
+		const lessonID = "0196a3b2-7c1d-7e4f-8a9b-0c1d2e3f4a5b"
+		res := w.open(teacherA, OpenLessonRequest{LessonID: lessonID, Code: "482913", Subject: "数学", Grade: 3,
+			Title: "分数的初步认识", SchoolName: "实验小学", Remote: []string{schoolB}})
+		host, err := w.dial(ctx, teacherA, res.Code, res.Code, relay.RoleHost, res.HostKey, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.shutdown()
+		select {
+		case <-host.Done():
+		case <-time.After(10 * time.Second):
+			t.Fatal("the host is still connected after the server stopped")
+		}
+		if code := protocolCode(host.Err()); code == relay.CodeLessonEnded {
+			t.Errorf("a restart told the host the lesson ended")
+		}
+
+		w2 := newLessonWorld(t, cfg) // the same data directory and database
+		var seen LessonResponse
+		if st := w2.call(classB, "GET", "/v1/lessons/"+res.Code, nil, &seen); st != http.StatusOK || seen.LessonID != lessonID ||
+			seen.SchoolID != schoolA || seen.Title != "分数的初步认识" || seen.HostKey != "" {
+			t.Fatalf("GET after restart: %d %+v", st, seen)
+		}
+		if st := w2.call(teacherA, "GET", "/v1/lessons/"+res.Code, nil, &seen); st != http.StatusOK || seen.HostKey != res.HostKey {
+			t.Fatalf("the host's GET after restart: %d, key kept %v", st, seen.HostKey == res.HostKey)
+		}
+		if _, err := w2.dial(ctx, teacherA, res.Code, res.Code, relay.RoleHost, res.HostKey, nil); err != nil {
+			t.Fatalf("the host rejoins with its key: %v", err)
+		}
+		remote, err := w2.dial(ctx, classB, res.Code, res.Code, relay.RoleRemote, "", nil)
+		if err != nil {
+			t.Fatalf("school B joins after restart: %v", err)
+		}
+		if err := remote.WaitSynced(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if a := remote.View().About; a == nil || a.LessonID != lessonID || a.SchoolID != schoolA {
+			t.Errorf("about after restart: %+v", a)
+		}
+		if st := w2.call(teacherA, "DELETE", "/v1/lessons/"+res.Code, nil, nil); st != http.StatusOK {
+			t.Fatalf("end: %d", st)
+		}
+		w2.shutdown()
+
+		w3 := newLessonWorld(t, cfg)
+		var e APIError
+		if st := w3.call(classB, "GET", "/v1/lessons/"+res.Code, nil, &e); st != http.StatusGone || e.Code != "lesson_ended" {
+			t.Errorf("GET an ended lesson after restart: %d %+v", st, e)
+		}
+		if st := w3.call(teacherA, "POST", "/v1/lessons", OpenLessonRequest{Subject: "数学", Code: res.Code}, &e); st != http.StatusConflict || e.Code != "lesson_ended" {
+			t.Errorf("reopening an ended code after restart: %d %+v", st, e)
+		}
+	})
 }

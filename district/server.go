@@ -106,7 +106,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, mux: http.NewServeMux(), db: db, now: time.Now, enrolThrottle: newThrottle(enrolFailures, enrolWindow)}
 	s.cert = cert
-	if s.lessons, err = newLessonHub(cfg, func() time.Time { return s.now() }); err != nil {
+	if s.lessons, err = newLessonHub(cfg, db, func() time.Time { return s.now() }); err != nil {
 		db.Close()
 		return nil, err
 	}

@@ -1,75 +1,31 @@
 package replica
 
 import (
-	"bufio"
 	"context"
-	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strings"
-	gosync "sync"
 	"testing"
-	"time"
 
+	"qiao/internal/districtproc"
 	"qiao/school"
 	"qiao/store"
 )
 
-// These helpers run the real qiao-district binary as its own process.
-
-var (
-	buildOnce gosync.Once
-	binPath   string
-	buildErr  error
-	binDir    string
-)
+// These helpers run the real qiao-district binary as its own process
+// (qiao/internal/districtproc).
 
 func TestMain(m *testing.M) {
 	if os.Getenv(childEnv) != "" {
 		os.Exit(childMain())
 	}
 	code := m.Run()
-	if binDir != "" {
-		os.RemoveAll(binDir)
-	}
+	districtproc.RemoveBinary()
 	os.Exit(code)
 }
 
 // districtBinary builds cmd/qiao-district once per test run.
-func districtBinary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
-		if _, err := os.Stat(gobin); err != nil {
-			if gobin, err = exec.LookPath("go"); err != nil {
-				buildErr = err
-				return
-			}
-		}
-		if binDir, buildErr = os.MkdirTemp("", "qiao-district-bin-"); buildErr != nil {
-			return
-		}
-		binPath = filepath.Join(binDir, "qiao-district")
-		cmd := exec.Command(gobin, "build", "-o", binPath, "qiao/cmd/qiao-district")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = &buildFailure{err, string(out)}
-		}
-	})
-	if buildErr != nil {
-		t.Fatalf("building qiao-district: %v", buildErr)
-	}
-	return binPath
-}
-
-type buildFailure struct {
-	err error
-	out string
-}
-
-func (b *buildFailure) Error() string { return b.err.Error() + "\n" + b.out }
+func districtBinary(t *testing.T) string { return districtproc.Binary(t) }
 
 // districtProc is a `qiao-district serve` process.
 type districtProc struct {
@@ -80,8 +36,7 @@ type districtProc struct {
 	addr string // host:port, kept across restarts
 	pin  string
 	cmd  *exec.Cmd
-	logs *strings.Builder
-	mu   gosync.Mutex
+	proc *districtproc.Proc
 }
 
 // startDistrictProc starts a server on a fresh data directory.
@@ -95,47 +50,9 @@ func startDistrictProc(t *testing.T) *districtProc {
 // start runs the server and waits for its listening and fingerprint lines.
 func (p *districtProc) start() {
 	p.t.Helper()
-	p.cmd = exec.Command(p.bin, append([]string{"serve", "--data", p.data, "--listen", p.addr}, p.dbArgs()...)...)
-	out, err := p.cmd.StdoutPipe()
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	p.logs = &strings.Builder{}
-	p.cmd.Stderr = &lockedWriter{w: p.logs, mu: &p.mu}
-	if err := p.cmd.Start(); err != nil {
-		p.t.Fatal(err)
-	}
-	lines := make(chan string, 4)
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-	}()
-	timeout := time.After(30 * time.Second)
 	oldPin := p.pin
-	p.pin = "" // wait for this process's own fingerprint line
-	for !p.ready() {
-		select {
-		case l, ok := <-lines:
-			if !ok {
-				p.t.Fatalf("qiao-district exited early:\n%s", p.stderr())
-			}
-			if a, ok := strings.CutPrefix(l, "listening on "); ok {
-				p.addr = a
-			}
-			if f, ok := strings.CutPrefix(l, "fingerprint SHA256 "); ok {
-				p.pin = f
-			}
-		case <-timeout:
-			p.t.Fatalf("qiao-district did not start:\n%s", p.stderr())
-		}
-	}
-	go func() {
-		for range lines {
-		}
-	}()
+	p.proc = districtproc.Serve(p.t, p.bin, append([]string{"--data", p.data, "--listen", p.addr}, p.dbArgs()...)...)
+	p.cmd, p.addr, p.pin = p.proc.Cmd, p.proc.Addr, p.proc.Pin
 	if oldPin != "" && p.pin != oldPin {
 		p.t.Fatalf("the restarted server has another certificate: %s, was %s", p.pin, oldPin)
 	}
@@ -152,9 +69,10 @@ func (p *districtProc) dbArgs() []string {
 func (p *districtProc) ready() bool { return p.pin != "" && !strings.HasSuffix(p.addr, ":0") }
 
 func (p *districtProc) stderr() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.logs.String()
+	if p.proc == nil {
+		return ""
+	}
+	return p.proc.Stderr()
 }
 
 // kill stops the server abruptly (SIGKILL), as a power cut would.
@@ -173,11 +91,7 @@ func (p *districtProc) url() string { return "https://" + p.addr }
 func (p *districtProc) admin(args ...string) string {
 	p.t.Helper()
 	args = append(args[:2:2], append(append([]string{"--data", p.data}, p.dbArgs()...), args[2:]...)...)
-	out, err := exec.Command(p.bin, args...).Output()
-	if err != nil {
-		p.t.Fatalf("qiao-district %s: %v", strings.Join(args, " "), err)
-	}
-	return strings.TrimSpace(string(out))
+	return districtproc.Admin(p.t, p.bin, args...)
 }
 
 func (p *districtProc) school(name string) string { return p.admin("school", "add", "--name", name) }
@@ -202,17 +116,6 @@ func (p *districtProc) enrol(schoolID, local, base string) (*store.Store, string
 		p.t.Fatal(err)
 	}
 	return st, dir
-}
-
-type lockedWriter struct {
-	w  io.Writer
-	mu *gosync.Mutex
-}
-
-func (l *lockedWriter) Write(b []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(b)
 }
 
 // childEnv makes the test binary run one sync of the store in the

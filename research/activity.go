@@ -2,6 +2,8 @@ package research
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -52,6 +54,11 @@ func (s *Service) LogActivity(ctx context.Context, a Activity, files []Attachmen
 		if ok, err := alive(ctx, tx, "research_groups", a.GroupID); err != nil || !ok {
 			return missing(ErrNoGroup, err)
 		}
+		if a.LessonID != "" && a.ID == "" {
+			if id, err := s.lessonActivity(ctx, tx, a.LessonID); err != nil || id != "" {
+				return missing(ErrLessonLogged, err)
+			}
+		}
 		rec, err := tx.Put("research_activities", s.schoolID, a.ID, store.Fields{"group_id": a.GroupID, "kind": a.Kind,
 			"day": Day(a.Day), "minutes": a.Minutes, "place": strings.TrimSpace(a.Place), "online": a.Online,
 			"notes": strings.TrimSpace(a.Notes), "lesson_id": a.LessonID})
@@ -94,6 +101,27 @@ func (s *Service) putAttendance(ctx context.Context, tx *store.Tx, activityID st
 func (s *Service) LogLesson(ctx context.Context, groupID, lessonID string, start time.Time, minutes int, attendees []string) (Activity, error) {
 	return s.LogActivity(ctx, Activity{GroupID: groupID, Kind: KindObserve, Day: start, Minutes: minutes,
 		Online: true, LessonID: lessonID, Attendees: attendees}, nil)
+}
+
+// ErrLessonLogged is LogActivity's refusal of a second activity for one lesson.
+var ErrLessonLogged = errors.New("research: the lesson is logged as an activity already")
+
+// LessonActivity returns the id of the school's activity that lesson
+// lessonID was logged as, "" if none.
+func (s *Service) LessonActivity(ctx context.Context, lessonID string) (string, error) {
+	return s.lessonActivity(ctx, s.st.DB, lessonID)
+}
+
+func (s *Service) lessonActivity(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, lessonID string) (string, error) {
+	var id string
+	err := q.QueryRowContext(ctx, `SELECT id FROM research_activities WHERE lesson_id=? AND school_id=? AND deleted=0 LIMIT 1`,
+		lessonID, s.schoolID).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return id, err
 }
 
 // ActivityFilter narrows the activity list. Zero fields do not filter.

@@ -151,6 +151,19 @@ func TestLogLessonIsAnObservedOnlineActivity(t *testing.T) {
 	if len(rows) != 1 || rows[0].Kind != KindObserve || !rows[0].Online || a.LessonID != "lesson-123" {
 		t.Fatalf("%+v", rows)
 	}
+	if id, err := f.s.LessonActivity(ctx, "lesson-123"); err != nil || id != a.ID {
+		t.Fatalf("the lesson's activity: %q %v, want %q", id, err, a.ID)
+	}
+	if id, _ := f.s.LessonActivity(ctx, "lesson-456"); id != "" {
+		t.Fatalf("a lesson never logged has activity %q", id)
+	}
+	// Logged once only: a second time is refused and changes nothing.
+	if _, err := f.s.LogLesson(ctx, f.group.ID, "lesson-123", day(2026, 6, 1), 40, nil); !errors.Is(err, ErrLessonLogged) {
+		t.Fatalf("logging the lesson twice: %v", err)
+	}
+	if n, _ := f.s.CountActivities(ctx, ActivityFilter{}); n != 1 {
+		t.Fatalf("%d activities after the refusal", n)
+	}
 }
 
 func TestActivityFilters(t *testing.T) {

@@ -754,9 +754,6 @@ func (ll *liveLesson) onLaser(e relay.Event) {
 	}
 }
 
-// slide is a slide's image by content hash: none until slides travel.
-func (ll *liveLesson) slide(hash string) []byte { return nil }
-
 // showBoard shows page of view v on the screen's board.
 func (ll *liveLesson) showBoard(v relay.View) {
 	page := max(v.Page, 1)

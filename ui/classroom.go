@@ -30,10 +30,13 @@ type classroomState struct {
 // classroomScreen is the 同步课堂 section: this week's lessons, scheduling,
 // joining a lesson of another classroom, and the live lesson screens.
 func classroomScreen(w *window) fyne.CanvasObject {
+	sch, _, _ := w.deps.Schools.Current(w.ctx)
 	if w.classroom == nil {
-		sch, _, _ := w.deps.Schools.Current(w.ctx)
 		w.classroom = &classroomState{w: w, svc: classroom.New(w.deps.Store, sch.ID)}
 		w.classroom.recoverRecordings()
+	} else if w.classroom.live == nil && w.classroom.svc.SchoolID() != sch.ID {
+		w.classroom.svc = classroom.New(w.deps.Store, sch.ID) // enrolment gave the school its district id
+		w.classroom.recs = nil                                // it keeps recordings for the old service
 	}
 	c := w.classroom
 	c.root = container.NewStack()
@@ -118,6 +121,7 @@ func (c *classroomState) lessonRow(l classroom.Lesson, reload func(), msg *widge
 		})
 		actions = append(actions, cancel, start)
 	}
+	actions = append(actions, c.moreActions(l, reload, msg)...)
 	return container.NewVBox(container.NewBorder(nil, nil, nil, container.NewCenter(container.NewHBox(actions...)), info), widget.NewSeparator())
 }
 
@@ -182,6 +186,7 @@ func (c *classroomState) scheduleForm(reload func()) fyne.CanvasObject {
 		widget.NewFormItem(i18n.T("classroom.starts"), container.NewVBox(starts, eStarts)),
 		widget.NewFormItem(i18n.T("classroom.minutes"), container.NewVBox(minutes, eMinutes)),
 	)
+	viaDistrict := c.venueChoice(form)
 	save := widget.NewButtonWithIcon(i18n.T("classroom.schedule_do"), theme.ContentAddIcon(), nil)
 	save.Importance = widget.HighImportance
 	save.OnTapped = func() {
@@ -221,6 +226,9 @@ func (c *classroomState) scheduleForm(reload func()) fyne.CanvasObject {
 		c.w.jobs.async(func() error {
 			var err error
 			saved, err = c.svc.Schedule(c.w.ctx, l)
+			if err == nil && viaDistrict() {
+				err = c.w.deps.Store.SetSetting(c.w.ctx, venueKey(saved.ID), venueDistrict)
+			}
 			return err
 		}, func(err error) {
 			switch {
@@ -247,7 +255,11 @@ func (c *classroomState) scheduleForm(reload func()) fyne.CanvasObject {
 
 // joinForm joins a lesson hosted by another classroom on the LAN.
 func (c *classroomState) joinForm() fyne.CanvasObject {
+	enrolled := c.enrolled() // a code alone joins through the district server
 	addr := entry("", i18n.T("classroom.addr_hint"))
+	if enrolled {
+		addr.SetPlaceHolder(i18n.T("classroom.addr_hint_district"))
+	}
 	code := entry("", i18n.T("classroom.code_hint"))
 	eAddr, eCode := fieldErr(), fieldErr()
 	form := widget.NewForm(
@@ -259,7 +271,7 @@ func (c *classroomState) joinForm() fyne.CanvasObject {
 		eCode.Hide()
 		a, k := strings.TrimSpace(addr.Text), strings.TrimSpace(code.Text)
 		bad := false
-		if a == "" || strings.ContainsAny(a, " /") {
+		if (a == "" && !enrolled) || strings.ContainsAny(a, " /") {
 			showErr(eAddr, i18n.T("classroom.err.addr"))
 			bad = true
 		}

@@ -17,6 +17,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -58,6 +59,10 @@ var classroomAudio *struct {
 	NewSource func() func([]int16)
 }
 
+// lanSlideRate is how fast slides move on the school LAN, bytes/s per
+// classroom (the weak-link default is far lower).
+const lanSlideRate = 2 << 20
+
 // lanRelay is the relay the host's app runs for its LAN lessons. It stays
 // up from the first lesson until the window closes, so a remote classroom
 // that tries again after 下课 hears that the lesson is over.
@@ -95,7 +100,7 @@ func startLAN(cfg lanConfig) (*lanRelay, error) {
 		}
 		return nil, err
 	}
-	r, err := relay.New(relay.Config{NetConfig: nc})
+	r, err := relay.New(relay.Config{NetConfig: nc, SlideRate: lanSlideRate})
 	if err != nil {
 		ln.Close()
 		if nc.UDPConn != nil {
@@ -167,6 +172,7 @@ type liveLesson struct {
 	quizID   string
 	quizN    int
 	link     live.LinkStats
+	linkPrev live.LinkStats // the reading before, for the loss of the last period
 	linkOK   bool
 	stop     chan struct{}
 	failed   bool      // the lesson could not start or be joined
@@ -220,6 +226,10 @@ func (ll *liveLesson) openSession(cfg live.Config) (opened, error) {
 	cfg.OnLaser = func(e relay.Event) {
 		ll.post(func() { ll.onLaser(e) })
 	}
+	cfg.OnSlide = func(string) { ll.post(ll.update) }
+	if f := ll.c.w.deps.Files; f != nil {
+		cfg.Slides = contentSlides{f}
+	}
 	open := func(cfg live.Config) (*live.Session, error) {
 		if ll.host {
 			return live.Host(context.Background(), cfg)
@@ -265,7 +275,7 @@ func (ll *liveLesson) pollLink(sess *live.Session, stop chan struct{}) {
 		}
 		ls, ok := sess.Link()
 		ll.post(func() {
-			ll.link, ll.linkOK = ls, ok
+			ll.linkPrev, ll.link, ll.linkOK = ll.link, ls, ok
 			ll.update()
 		})
 	}
@@ -282,6 +292,9 @@ func (ll *liveLesson) onState(st live.State) {
 	}
 	if !ll.host && st == live.Live && !ll.joinedAt {
 		ll.joinedAt = true
+		if a := ll.sess.View().About; a != nil {
+			ll.lesson = classroom.FromAbout(*a) // the host's lesson, from the snapshot
+		}
 		l := ll.lesson
 		c := ll.c
 		c.w.jobs.async(func() error { _, err := c.svc.Joined(c.w.ctx, l); return err }, func(err error) {
@@ -378,17 +391,36 @@ func (c *classroomState) startHost(l classroom.Lesson) {
 	var addrs []string
 	var rec *recording.Recorder
 	c.w.jobs.async(func() error {
-		var err error
-		if lan == nil {
-			if lan, err = startLAN(classroomLAN); err != nil {
-				return err
-			}
-		}
-		info, err := lan.r.Open(l.Code)
+		// Through the district server when the lesson was scheduled so,
+		// else on the LAN relay embedded here.
+		cfg, endDistrict, err := c.districtHost(l, sch.Name)
 		if err != nil {
 			return err
 		}
-		cfg := live.Config{URL: lan.url(), Lesson: info.Code, Key: info.HostKey, Name: name}
+		var onLAN *lanRelay
+		if endDistrict != nil {
+			addrs = []string{i18n.T("classroom.via_district")}
+		} else {
+			if lan == nil {
+				if lan, err = startLAN(classroomLAN); err != nil {
+					return err
+				}
+			}
+			about := l.About(sch.Name)
+			info, err := lan.r.OpenAbout(l.Code, &about)
+			if err != nil {
+				return err
+			}
+			cfg = live.Config{URL: lan.url(), Lesson: info.Code, Key: info.HostKey}
+			endDistrict = func() {}
+			onLAN = lan
+			if classroomLAN.loopback {
+				addrs = []string{"127.0.0.1:" + strconv.Itoa(lan.port)}
+			} else {
+				addrs = lanAddresses()
+			}
+		}
+		cfg.Name = name
 		if rec = startRecording(c.w.ctx, rs, l); rec != nil {
 			cfg.Recorder = rec
 		}
@@ -399,19 +431,22 @@ func (c *classroomState) startHost(l classroom.Lesson) {
 			}
 		}
 		if o, err = ll.openSession(cfg); err != nil {
-			lan.r.CloseLesson(info.Code)
+			closeAll(nil, onLAN, cfg.Lesson, nil)
+			endDistrict()
 			discard()
 			return err
 		}
-		if started, err = c.svc.Start(c.w.ctx, l.ID); err != nil {
-			closeAll(o.sess, lan, info.Code, o.closeAPI)
+		// Closing the host's session ends its district lesson too.
+		closeAPI := o.closeAPI
+		o.closeAPI = func() error { endDistrict(); return closeAPI() }
+		start := c.svc.Start
+		if l.State == classroom.Live {
+			start = c.svc.Resume // left live by an app that stopped
+		}
+		if started, err = start(c.w.ctx, l.ID); err != nil {
+			closeAll(o.sess, onLAN, cfg.Lesson, o.closeAPI)
 			discard()
 			return err
-		}
-		if classroomLAN.loopback {
-			addrs = []string{"127.0.0.1:" + strconv.Itoa(lan.port)}
-		} else {
-			addrs = lanAddresses()
 		}
 		return nil
 	}, func(err error) {
@@ -423,6 +458,7 @@ func (c *classroomState) startHost(l classroom.Lesson) {
 		} else {
 			ll.lesson, ll.addrs, ll.lan, ll.rec = started, addrs, lan, rec
 			ll.use(o)
+			go ll.checkpoints(ll.stop)
 		}
 		if c.live == ll {
 			c.showLive()
@@ -436,8 +472,8 @@ func (c *classroomState) startRemote(addr, code string) {
 		return
 	}
 	sch, _, _ := c.w.deps.Schools.Current(c.w.ctx)
-	// The relay tells a remote classroom no lesson record: the stay is
-	// recorded under the code until the lesson's details travel with it.
+	// Until the snapshot says which lesson this is (its About), and for a
+	// host that does not say, the stay is known by the code.
 	ll := &liveLesson{c: c, code: code, lesson: classroom.Lesson{ID: "lan:" + code, Title: addr}}
 	c.live = ll
 	c.showLive()
@@ -445,13 +481,21 @@ func (c *classroomState) startRemote(addr, code string) {
 	var o opened
 	c.w.jobs.async(func() error {
 		var err error
-		o, err = ll.openSession(live.Config{URL: joinURL(addr), Lesson: code, Name: name})
+		cfg := live.Config{URL: joinURL(addr), Lesson: code}
+		if addr == "" { // by code alone: through the district server
+			if cfg, err = c.districtJoin(code); err != nil {
+				return err
+			}
+		}
+		cfg.Name = name
+		o, err = ll.openSession(cfg)
 		return err
 	}, func(err error) {
 		if err != nil {
 			ll.err, ll.state, ll.failed = err, live.Ended, true
 		} else {
 			ll.use(o)
+			go ll.checkpoints(ll.stop)
 		}
 		if c.live == ll {
 			c.showLive()
@@ -600,7 +644,25 @@ func linkText(ll *liveLesson) string {
 	if ll.link.RTT > 0 {
 		rtt = strconv.FormatInt(max(ll.link.RTT.Milliseconds(), 1), 10)
 	}
-	return i18n.T("classroom.link", rtt, fmt.Sprintf("%.0f", ll.link.Loss*100))
+	loss, ok := live.LossBetween(ll.linkPrev, ll.link)
+	if !ok {
+		return i18n.T("classroom.link_rtt", rtt)
+	}
+	return i18n.T("classroom.link", rtt, fmt.Sprintf("%.0f", loss*100))
+}
+
+// qualityImportance colours a link's line: poor links stand out.
+var qualityImportance = map[string]widget.Importance{relay.QualityGood: widget.SuccessImportance,
+	relay.QualityFair: widget.WarningImportance, relay.QualityPoor: widget.DangerImportance}
+
+// peerLinkText is a remote classroom's link as the relay measures it, for
+// the host: quality, round trip, loss and the rate it is sent.
+func peerLinkText(l relay.LinkInfo) string {
+	if l.RTTms == 0 {
+		return i18n.T("classroom.link_none")
+	}
+	return i18n.T("classroom.peer_link", i18n.T("classroom.quality."+l.Quality), strconv.Itoa(l.RTTms),
+		fmt.Sprintf("%.0f", l.LossPct), fmt.Sprintf("%.0f", l.KbpsOut))
 }
 
 // liveHeader is the top of a live screen: title, state, notes, the end button.
@@ -725,7 +787,12 @@ func (c *classroomState) hostScreen(ll *liveLesson) fyne.CanvasObject {
 		v := ll.sess.View()
 		_ = ll.sess.TurnPage(max(v.Page, 1) + 1)
 	})
-	board := container.NewBorder(tools, container.NewBorder(nil, nil, prev, next, page), nil, nil, slide)
+	deckMsg := widget.NewLabel("")
+	deckMsg.Hide()
+	openDeck := widget.NewButtonWithIcon(i18n.T("classroom.deck.open"), theme.FolderOpenIcon(), func() { ll.chooseDeck(deckMsg) })
+	pager := container.NewBorder(nil, nil, container.NewHBox(openDeck, prev), next,
+		container.NewHBox(layout.NewSpacer(), page, deckMsg, layout.NewSpacer()))
+	board := container.NewBorder(tools, pager, nil, nil, slide)
 
 	classes := container.NewVBox()
 	link := rsWrapped("")
@@ -775,7 +842,11 @@ func (c *classroomState) hostScreen(ll *liveLesson) fyne.CanvasObject {
 		chat.show(v, ll.ink.chatAt)
 		chat.setEnabled(on)
 
-		// Classrooms present, with their quiz answers.
+		// Classrooms present, with their quiz answers and links.
+		var links map[string]relay.LinkInfo
+		if ll.sess != nil {
+			links = ll.sess.Links()
+		}
 		classes.Objects = nil
 		n := 0
 		for _, p := range v.Peers {
@@ -795,6 +866,11 @@ func (c *classroomState) hostScreen(ll *liveLesson) fyne.CanvasObject {
 				line += "  " + i18n.T("classroom.speaking")
 			}
 			classes.Add(rsCut(line))
+			if l, ok := links[p.ID]; ok {
+				q := rsCut(peerLinkText(l))
+				q.Importance = qualityImportance[l.Quality]
+				classes.Add(q)
+			}
 		}
 		if n == 0 {
 			classes.Add(rsWrapped(i18n.T("classroom.no_classes")))

@@ -255,6 +255,17 @@ func TestClassroomLiveLesson(t *testing.T) {
 	if count(h.st, "host") != 1 || count(r.st, "remote") != 1 {
 		t.Fatal("attendance rows missing")
 	}
+	// The remote's stay is under the host's lesson, with its details.
+	var lessonID, hostSchool, subject, title string
+	var grade int
+	if err := r.st.DB.QueryRowContext(ctx, `SELECT lesson_id, host_school, subject, title, grade FROM classroom_attendance
+		WHERE role='remote' AND deleted=0`).Scan(&lessonID, &hostSchool, &subject, &title, &grade); err != nil {
+		t.Fatal(err)
+	}
+	if lessonID != ll.lesson.ID || hostSchool != ll.lesson.SchoolID || subject != "数学" || title != "分数的初步认识" || grade != 3 {
+		t.Errorf("remote attendance under %q of %q: %q %q grade %d; want the host's lesson %q of %q", lessonID, hostSchool,
+			subject, title, grade, ll.lesson.ID, ll.lesson.SchoolID)
+	}
 	l, err := hc.svc.Lesson(ctx, ll.lesson.ID)
 	if err != nil || l.State != classroom.Ended {
 		t.Fatalf("lesson %+v, %v", l, err)

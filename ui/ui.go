@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"qiao/classroom/deck"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -53,6 +54,7 @@ func Run(d Deps) {
 		a.Lifecycle().SetOnStarted(func() { go reportReady() })
 	}
 	w.win.ShowAndRun()
+	_ = deck.Close() // the PDF renderer, if a deck was opened
 }
 
 // syncPollEvery is how often the status bar re-reads the sync status.

@@ -22,6 +22,11 @@ func (s *Session) View() relay.View {
 	return v
 }
 
+// Links is, for the host, each remote classroom's link as the relay
+// measures it (by participant id, refreshed every relay.LinkInterval); nil
+// for a remote classroom and before the first measurement.
+func (s *Session) Links() map[string]relay.LinkInfo { return s.View().Links }
+
 // HoldsMic reports whether this remote classroom holds the mic (its voice is
 // being sent). The host always speaks.
 func (s *Session) HoldsMic() bool { return s.role == relay.RoleHost || s.holding.Load() }
@@ -129,12 +134,14 @@ func (s *Session) Voice() VoiceStats {
 
 // LinkStats is this participant's link to the relay, from pion's stats.
 type LinkStats struct {
-	At            time.Time
-	RTT           time.Duration // ICE (STUN) round trip on the selected pair; RTCP's when ICE has none
-	Loss          float64       // fraction of our audio the relay reported lost (RTCP receiver report)
-	InLost        int64         // packets lost on the tracks we receive
-	BytesSent     uint64        // on the PeerConnection's transport (SRTP, SCTP, DTLS, STUN; no IP/UDP headers)
-	BytesReceived uint64
+	At  time.Time
+	RTT time.Duration // ICE (STUN) round trip on the selected pair; RTCP's when ICE has none
+	// Voice frames received and lost (before FEC and concealment) on the
+	// tracks we receive, since the session started: the loss of a
+	// period is the difference of two readings (LossBetween).
+	VoiceRecv, VoiceLost uint64
+	BytesSent            uint64 // on the PeerConnection's transport (SRTP, SCTP, DTLS, STUN; no IP/UDP headers)
+	BytesReceived        uint64
 	// The selected ICE candidate pair's counters (pion fills packet counts
 	// there, not on the transport).
 	PairBytesSent     uint64
@@ -149,7 +156,22 @@ func (s *Session) Link() (LinkStats, bool) {
 	if c == nil || c.PeerConnection() == nil {
 		return LinkStats{}, false
 	}
-	return linkStats(c.PeerConnection()), true
+	l := linkStats(c.PeerConnection())
+	for _, t := range s.Voice().Tracks {
+		l.VoiceRecv += t.Received
+		l.VoiceLost += t.Lost
+	}
+	return l, true
+}
+
+// LossBetween is the fraction of voice frames lost between readings a and
+// b, and whether any voice arrived to tell.
+func LossBetween(a, b LinkStats) (float64, bool) {
+	recv, lost := b.VoiceRecv-min(a.VoiceRecv, b.VoiceRecv), b.VoiceLost-min(a.VoiceLost, b.VoiceLost)
+	if recv+lost == 0 {
+		return 0, false
+	}
+	return float64(lost) / float64(recv+lost), true
 }
 
 func linkStats(pc *webrtc.PeerConnection) LinkStats {
@@ -172,11 +194,6 @@ func linkStats(pc *webrtc.PeerConnection) LinkStats {
 			if x.RoundTripTime > 0 {
 				rtcpRTT = x.RoundTripTime
 			}
-			if x.FractionLost > l.Loss {
-				l.Loss = x.FractionLost
-			}
-		case webrtc.InboundRTPStreamStats:
-			l.InLost += int64(x.PacketsLost)
 		}
 	}
 	if l.RTT == 0 && rtcpRTT > 0 {

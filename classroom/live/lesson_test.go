@@ -122,6 +122,22 @@ func TestLiveLesson(t *testing.T) {
 		t.Errorf("the host still plays %.1f dBFS after the revoke", l)
 	}
 
+	// The host sees each remote classroom's link, measured by the relay
+	// (the relay's tests check the values over a shaped link); remotes see none.
+	eventually(t, 3*relay.LinkInterval, "host sees every remote's link", func() bool {
+		ls := host.Links()
+		for _, p := range remotes {
+			if l, ok := ls[p.ID()]; !ok || l.RTTms == 0 || l.KbpsOut == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	t.Logf("links at the host: %+v", host.Links())
+	if len(r1.Links()) != 0 {
+		t.Errorf("a remote sees links: %+v", r1.Links())
+	}
+
 	// 5. A late joiner gets the page and the quiz at once; so does a remote
 	// in a separate process, which also hears the host.
 	child := startChild(t, r)

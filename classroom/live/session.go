@@ -69,6 +69,9 @@ type Config struct {
 
 	API        *webrtc.API // nil: relay.NewAPI(NetConfig{})
 	HTTPHeader http.Header // with the WebSocket upgrade (district: signed-request headers)
+	// DialHeader, when set, gives the upgrade's headers afresh for every
+	// dial instead of HTTPHeader (the district accepts a signature once).
+	DialHeader func() (http.Header, error)
 	HTTPClient *http.Client
 
 	// Device chooses the audio devices (Null: miniaudio's null backend).
@@ -102,6 +105,8 @@ type Config struct {
 	// Slides caches slides by hash; nil is a MemCache. A remote fetches
 	// what it lacks when a deck arrives; Changed fires when one lands.
 	Slides SlideCache
+	// OnSlide is called when a fetched slide has landed in Slides (remote).
+	OnSlide func(hash string)
 	// SlideRate bounds the host's slide upload, bytes/s; 0 means
 	// relay.SlideRate (weak links). A LAN lesson sets more.
 	SlideRate int
@@ -463,8 +468,15 @@ func (s *Session) dial() (*relay.Client, error) {
 	var c *relay.Client
 	var cmu sync.Mutex
 	var ready = make(chan struct{})
+	header := s.cfg.HTTPHeader
+	if s.cfg.DialHeader != nil {
+		var err error
+		if header, err = s.cfg.DialHeader(); err != nil {
+			return nil, err
+		}
+	}
 	cfg := relay.ClientConfig{URL: s.cfg.URL, Lesson: s.cfg.Lesson, Role: s.role, Name: s.cfg.Name, Key: s.cfg.Key,
-		Resume: s.resumeToken(), API: s.cfg.API, HTTPHeader: s.cfg.HTTPHeader, HTTPClient: s.cfg.HTTPClient,
+		Resume: s.resumeToken(), API: s.cfg.API, HTTPHeader: header, HTTPClient: s.cfg.HTTPClient,
 		OnLaser: s.cfg.OnLaser, SlideRate: s.cfg.SlideRate,
 		OnEvent: func(e relay.Event) {
 			<-ready

@@ -146,9 +146,10 @@ func (s *Session) slideMsg(c *relay.Client, m relay.SlideMsg) {
 // lacks: the current page first, then those after it, then those before.
 func (s *Session) fetchSlides(c *relay.Client) {
 	v := c.View()
+	cur := max(v.Page, 1) - 1 // pages count from 1; 0 shows page 1
 	var want []string
 	for i := range v.Deck {
-		h := v.Deck[(v.Page+i)%len(v.Deck)]
+		h := v.Deck[(cur+i)%len(v.Deck)]
 		if _, ok := s.cfg.Slides.Get(h); !ok && !slices.Contains(want, h) {
 			want = append(want, h)
 		}
@@ -162,5 +163,8 @@ func (s *Session) fetchSlides(c *relay.Client) {
 func (s *Session) slideArrived(hash string, data []byte) {
 	if s.cfg.Slides.Put(hash, data) == nil {
 		s.notify()
+		if s.cfg.OnSlide != nil {
+			s.cfg.OnSlide(hash)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
 	"slices"
 	"sync"
@@ -49,9 +50,11 @@ type View struct {
 	Quiz    *QuizState
 	Strokes map[string]int // stroke id → page
 	Peers   []Peer
-	Chat    []Event // the last ChatKept chat messages
-	Synced  bool    // the snapshot and everything after it has arrived
-	Err     *Event  // the last error event from the relay
+	Chat    []Event             // the last ChatKept chat messages
+	Synced  bool                // the snapshot and everything after it has arrived
+	Err     *Event              // the last error event from the relay
+	Links   map[string]LinkInfo // host only: each remote classroom's link, by participant id
+	About   *About              // what the lesson is, from the snapshot (nil if not said)
 }
 
 // Client is one participant's connection to a relay: the signalling socket,
@@ -253,6 +256,9 @@ func (c *Client) peerSignal(s Signal) {
 			v.Peers = slices.Delete(v.Peers, i, i+1)
 		}
 	}
+	if s.Type != TypeJoined {
+		delete(v.Links, s.Participant.ID) // measured again once it is back
+	}
 }
 
 // cmpID orders participant ids as the relay's roster does (as strings).
@@ -314,7 +320,7 @@ func (c *Client) applyEvent(e Event) {
 			return
 		}
 		s := e.State
-		*v = View{Seq: s.Seq, Page: s.Page, Mic: s.Mic, Hands: s.Hands, Quiz: s.Quiz, Strokes: map[string]int{}, Peers: s.Peers, Chat: s.Chat}
+		*v = View{Seq: s.Seq, Page: s.Page, Mic: s.Mic, Hands: s.Hands, Quiz: s.Quiz, Strokes: map[string]int{}, Peers: s.Peers, Chat: s.Chat, About: s.About}
 		c.pendingSt = e.Strokes
 	case EvPage:
 		v.Page = *e.Page
@@ -367,6 +373,8 @@ func (c *Client) applyEvent(e Event) {
 	case EvError:
 		ev := e
 		v.Err = &ev
+	case EvLink:
+		v.applyLinks(e)
 	}
 	if e.Type == EvSnapshot || e.Type == EvStroke {
 		if !v.Synced && c.pendingSt == 0 {
@@ -385,6 +393,7 @@ func (c *Client) View() View {
 	v.Hands = slices.Clone(v.Hands)
 	v.Peers = slices.Clone(v.Peers)
 	v.Chat = slices.Clone(v.Chat)
+	v.Links = maps.Clone(v.Links)
 	v.Strokes = make(map[string]int, len(c.view.Strokes))
 	for k, pg := range c.view.Strokes {
 		v.Strokes[k] = pg

@@ -49,6 +49,7 @@ const (
 	EvSnapshot  = "snapshot"   // relay: the lesson state; Strokes stroke events follow
 	EvTally     = "tally"      // relay → host: live quiz counts
 	EvError     = "error"      // relay: a refusal (Code, Message)
+	EvLink      = "link"       // relay → host: Links, the remote classrooms' link quality (linkstats.go)
 )
 
 // Stroke is one ink stroke on a page. Points are x,y pairs flattened, each
@@ -98,6 +99,8 @@ type Event struct {
 	Counts  []int     `json:"counts,omitempty"`
 	Code    string    `json:"code,omitempty"`
 	Message string    `json:"message,omitempty"`
+
+	Links []LinkInfo `json:"links,omitempty"`
 }
 
 // Snapshot is the lesson state a joining or reconnecting participant gets at
@@ -113,6 +116,7 @@ type Snapshot struct {
 	Quiz  *QuizState `json:"quiz,omitempty"`  // the open quiz, if any
 	Chat  []Event    `json:"chat,omitempty"`  // the last ChatKept chat messages
 	Peers []Peer     `json:"peers,omitempty"` // who is present
+	About *About     `json:"about,omitempty"` // what the lesson is, if its opener said
 }
 
 // QuizState is the open quiz. Counts is sent to the host only; Mine is the

@@ -53,6 +53,7 @@ func TestDecodeEvent(t *testing.T) {
 		`{"type":"chat","text":"bell\u0007"}`:   CodeBadMessage,
 		`{"type":"laser","x":1,"y":1}`:          CodeUnknownType,
 		`{"type":"tally"}`:                      CodeUnknownType,
+		`{"type":"link","links":[{"id":"p2"}]}`: CodeUnknownType,
 		`{}`:                                    CodeBadMessage,
 		`[]`:                                    CodeBadMessage,
 	}
@@ -123,6 +124,7 @@ func FuzzDecodeEvent(f *testing.F) {
 		`{"type":"undo","id":"a"}`, `{"type":"mic","to":"p2"}`, `{"type":"quiz_start","quiz":{"id":"q","kind":"single","options":3}}`,
 		`{"type":"answer","id":"q","choice":2}`, `{"type":"hand","up":true}`, `{"type":"quiz_end","id":"q"}`,
 		`{"type":"clear","page":0}`, `{"type":"chat","text":"你好"}`, `{"type":"laser","x":1,"y":2}`,
+		`{"type":"link","links":[{"id":"p2","rtt_ms":1,"loss_pct":0,"quality":"good"}]}`,
 	} {
 		f.Add([]byte(s), false)
 	}

@@ -40,6 +40,7 @@ type participant struct {
 	slides   *webrtc.DataChannel
 	up       assembler  // the slide the host is uploading (slides channel goroutine)
 	queue    slideQueue // slides still to send to this participant
+	link     linkMeter  // its link's quality, for the host
 
 	// guarded by room.mu
 	ready    bool        // snapshot sent; receives events
@@ -84,7 +85,7 @@ func (p *participant) connect(r *Relay) error {
 		return fail(err)
 	}
 	for _, s := range []*webrtc.RTPSender{t0.Sender(), t1.Sender()} {
-		go drainRTCP(s)
+		go p.link.readRTCP(s)
 	}
 	if p.state, p.laser, p.slides, err = createChannels(pc); err != nil {
 		return fail(err)
@@ -208,6 +209,7 @@ func (p *participant) readTrack(t *webrtc.TrackRemote) {
 		if t.Kind() != webrtc.RTPCodecTypeAudio || pkt.Unmarshal(buf[:n]) != nil {
 			continue
 		}
+		p.link.rtp(pkt.SequenceNumber)
 		switch {
 		case host:
 			p.room.hostFwd.forward(t, &pkt)

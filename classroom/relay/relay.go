@@ -54,6 +54,7 @@ type Relay struct {
 type LessonInfo struct {
 	Code    string
 	HostKey string
+	About   *About // what the lesson is, if the opener said
 }
 
 // ErrLessonExists is returned by Open for a code already open.
@@ -83,29 +84,58 @@ func New(cfg Config) (*Relay, error) {
 }
 
 // Open opens a lesson. An empty code draws a fresh 8-digit one.
-func (r *Relay) Open(code string) (LessonInfo, error) {
+func (r *Relay) Open(code string) (LessonInfo, error) { return r.OpenAbout(code, nil) }
+
+// OpenAbout opens a lesson that every snapshot describes with about (nil:
+// not described). about is validated first; a bad one opens nothing.
+func (r *Relay) OpenAbout(code string, about *About) (LessonInfo, error) {
+	info := LessonInfo{Code: code, HostKey: newToken(), About: about}
+	if err := r.open(&info); err != nil {
+		return LessonInfo{}, err
+	}
+	return info, nil
+}
+
+// Reopen opens again a lesson the relay's owner kept (e.g. across a restart
+// of the district server), with its code, host key and about, so that its
+// participants reconnect as before.
+func (r *Relay) Reopen(info LessonInfo) error {
+	if len(info.HostKey) < 16 {
+		return errors.New("relay: a host key of at least 16 characters is needed")
+	}
+	return r.open(&info)
+}
+
+// open opens lesson info, drawing a code if it has none.
+func (r *Relay) open(info *LessonInfo) error {
+	if info.About != nil {
+		if err := info.About.Validate(); err != nil {
+			return err
+		}
+		a := *info.About
+		info.About = &a
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
-		return LessonInfo{}, errors.New("relay: closed")
+		return errors.New("relay: closed")
 	}
-	if code == "" {
+	if info.Code == "" {
 		for {
-			code = NewLessonCode()
-			if r.rooms[code] == nil {
+			info.Code = NewLessonCode()
+			if r.rooms[info.Code] == nil {
 				break
 			}
 		}
 	}
-	if !ValidLessonCode(code) {
-		return LessonInfo{}, fmt.Errorf("relay: lesson code %q is not 6 to 12 digits", code)
+	if !ValidLessonCode(info.Code) {
+		return fmt.Errorf("relay: lesson code %q is not 6 to 12 digits", info.Code)
 	}
-	if r.rooms[code] != nil {
-		return LessonInfo{}, ErrLessonExists
+	if r.rooms[info.Code] != nil {
+		return ErrLessonExists
 	}
-	info := LessonInfo{Code: code, HostKey: newToken()}
-	r.rooms[code] = newRoom(r, info)
-	return info, nil
+	r.rooms[info.Code] = newRoom(r, *info)
+	return nil
 }
 
 // CloseLesson ends a lesson: every participant gets "lesson_ended" and is
@@ -123,13 +153,22 @@ func (r *Relay) CloseLesson(code string) bool {
 }
 
 // Close ends every lesson and releases the relay's network resources.
-func (r *Relay) Close() error {
+func (r *Relay) Close() error { return r.closeAll(CodeLessonEnded, "the lesson has ended") }
+
+// CloseForRestart releases the relay like Close, but tells participants
+// "internal" (try again) rather than "lesson_ended": its owner keeps the
+// lessons and reopens them (Reopen) in the relay that replaces this one.
+func (r *Relay) CloseForRestart() error {
+	return r.closeAll(CodeInternal, "the relay is restarting; reconnect")
+}
+
+func (r *Relay) closeAll(code, msg string) error {
 	r.mu.Lock()
 	rooms := r.rooms
 	r.rooms, r.closed = map[string]*room{}, true
 	r.mu.Unlock()
 	for _, rm := range rooms {
-		rm.close()
+		rm.closeWith(code, msg)
 	}
 	return r.closeAPI()
 }

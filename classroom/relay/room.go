@@ -27,11 +27,15 @@ type room struct {
 	parts   map[string]*participant
 	resumes map[string]string // resume token → participant id
 	nextID  int
+	done    chan struct{} // closed with the lesson: stops watchLinks
 }
 
 func newRoom(r *Relay, info LessonInfo) *room {
-	return &room{relay: r, info: info, hostFwd: newForwarder(opusCodec.ClockRate),
-		floorFwd: newForwarder(opusCodec.ClockRate), parts: map[string]*participant{}, resumes: map[string]string{}}
+	rm := &room{relay: r, info: info, hostFwd: newForwarder(opusCodec.ClockRate),
+		floorFwd: newForwarder(opusCodec.ClockRate), parts: map[string]*participant{}, resumes: map[string]string{},
+		done: make(chan struct{})}
+	go rm.watchLinks(rm.done)
+	return rm
 }
 
 // join checks the claim in s, creates the participant's PeerConnection and
@@ -229,6 +233,7 @@ func (rm *room) ready(p *participant) {
 		return
 	}
 	snap, deck, strokes := rm.lesson.snapshot(p.peer, rm.rosterLocked())
+	snap.About = rm.info.About
 	msgs := []Event{{Type: EvSnapshot, Seq: snap.Seq, From: RelayID, State: &snap, Strokes: len(strokes)}}
 	if len(deck) > 0 {
 		msgs = append(msgs, Event{Type: EvDeck, Seq: snap.Seq, From: RelayID, Deck: deck})
@@ -314,8 +319,14 @@ func (rm *room) rosterLocked() []Peer {
 	return r
 }
 
-func (rm *room) close() {
+func (rm *room) close() { rm.closeWith(CodeLessonEnded, "the lesson has ended") }
+
+// closeWith disconnects everyone with an error of code.
+func (rm *room) closeWith(code, msg string) {
 	rm.mu.Lock()
+	if !rm.closed {
+		close(rm.done)
+	}
 	rm.closed = true
 	parts := rm.parts
 	for _, p := range parts {
@@ -327,7 +338,7 @@ func (rm *room) close() {
 	var wg sync.WaitGroup
 	for _, p := range parts {
 		wg.Add(1)
-		go func() { defer wg.Done(); p.close(CodeLessonEnded, "the lesson has ended") }()
+		go func() { defer wg.Done(); p.close(code, msg) }()
 	}
 	wg.Wait()
 }

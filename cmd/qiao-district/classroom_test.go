@@ -189,7 +189,7 @@ func TestBinaryLessonAcrossSchools(t *testing.T) {
 			t.Fatal("a classroom is still connected after the server stopped")
 		}
 	}
-	if log := srv.stderr.String(); !strings.Contains(log, "rtc_udp=127.0.0.1:") || !strings.Contains(log, "lessons ended at shutdown") {
+	if log := srv.stderr.String(); !strings.Contains(log, "rtc_udp=127.0.0.1:") || !strings.Contains(log, "lessons left open for the next start") {
 		t.Errorf("serve log lacks the relay's ports or its shutdown:\n%s", log)
 	}
 }
