@@ -136,9 +136,12 @@ func TestRecordLiveLesson(t *testing.T) {
 		v := host.View()
 		return v.Quiz != nil && slices.Equal(v.Quiz.Counts, []int{0, 1, 1, 0}) && len(v.Chat) == 1 && len(v.Strokes) == 1
 	})
+	// The view shows an event a moment before the recorder stamps it: the
+	// middle is taken in the quiet second that follows.
+	time.Sleep(500 * time.Millisecond)
 	_, mid := host.Recording()
 	midBoard := hostBoard(host.View())
-	time.Sleep(time.Second)
+	time.Sleep(500 * time.Millisecond)
 
 	// The host's link drops; a chat sent meanwhile reaches it only in the
 	// snapshot when it is back.
