@@ -554,10 +554,22 @@ func (s *Session) live(c *relay.Client) bool {
 	select {
 	case <-c.Done():
 	case <-pcFailed:
+		// A relay that ends the lesson says why on the signalling socket
+		// and closes the media at once: give the word a moment to arrive,
+		// so the session ends instead of redialling a lesson that is gone.
+		select {
+		case <-c.Done():
+		case <-time.After(signalGrace):
+		case <-s.ctx.Done():
+		}
 	case <-s.ctx.Done():
 	}
 	return true
 }
+
+// signalGrace is how long a session whose media closed waits for the
+// relay's reason on the signalling socket before it redials.
+const signalGrace = time.Second
 
 // sendVoice reads the capture, gates, encodes and sends while allowed.
 func (s *Session) sendVoice(enc *audio.Encoder) {
