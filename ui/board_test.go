@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"image"
+	"image/color"
 	"image/png"
 	"math"
 	"math/rand/v2"
@@ -440,6 +441,14 @@ func TestClassroomBoardScreenshots(t *testing.T) {
 	h, r := liveClassroom(t)
 	hl, rl := h.w.classroom.live, r.w.classroom.live
 	hb, rb := hl.ink.board, rl.ink.board
+	// A slide: a coloured title band over squared paper.
+	msg := widget.NewLabel("")
+	hl.loadDeck(func() ([]byte, error) { return squaredSlide(t), nil }, msg)
+	h.w.jobs.run()
+	until(t, "the remote shows the slide", func() bool {
+		rl.showBoard(rl.sess.View())
+		return rb.slide() != nil
+	}, h, r)
 	// A fraction bar: ¾ shaded, and a circled answer.
 	test.Tap(h.penButton(penColors[2]))
 	drag(hb, 0.15, 0.3, 0.85, 0.3)
@@ -466,6 +475,13 @@ func TestClassroomBoardScreenshots(t *testing.T) {
 	until(t, "chat", func() bool { return len(rl.sess.View().Chat) == 2 }, h, r)
 	_ = rl.sess.Chat("明白了！")
 	until(t, "chat", func() bool { return len(hl.sess.View().Chat) == 3 && len(rl.sess.View().Chat) == 3 }, h, r)
+	until(t, "the host sees the remote's link", func() bool {
+		hl.update()
+		for _, l := range hl.sess.Links() {
+			return l.KbpsOut > 0 && hl.linkOK
+		}
+		return false
+	}, h, r)
 	for name, hh := range map[string]*harness{"classroom-host-zh.png": h, "classroom-remote-zh.png": r} {
 		// A full layout, as the GL driver does when a minimum size changes.
 		hh.w.win.Resize(fyne.NewSize(1000, 600))
@@ -494,4 +510,27 @@ func circle(b *board, cx, cy, rad float32) {
 		p = q
 	}
 	b.DragEnd()
+}
+
+// squaredSlide is a 1280×960 slide: a title band over squared paper.
+func squaredSlide(t *testing.T) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 1280, 960))
+	for y := 0; y < 960; y++ {
+		for x := 0; x < 1280; x++ {
+			c := color.RGBA{255, 255, 250, 255}
+			switch {
+			case y < 120:
+				c = color.RGBA{46, 125, 50, 255}
+			case x%64 == 0 || y%64 == 0:
+				c = color.RGBA{200, 225, 240, 255}
+			}
+			img.SetRGBA(x, y, c)
+		}
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
 }

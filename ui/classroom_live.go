@@ -735,7 +735,7 @@ func sidePanel(chat *chatPanel, cards ...fyne.CanvasObject) fyne.CanvasObject {
 	w.SetMinSize(fyne.NewSize(rsEms(24, 0).Width, 0))
 	split := container.NewVSplit(container.NewVScroll(container.NewVBox(cards...)),
 		rsCard(i18n.T("classroom.chat"), chat.object()))
-	split.Offset = 0.5
+	split.Offset = 0.62
 	return container.NewStack(w, split)
 }
 
