@@ -210,6 +210,9 @@ func TestReplayPlaysPausesAndSeeks(t *testing.T) {
 	// 暂停: the position stays however long the device runs.
 	test.Tap(h.button(i18n.T("classroom.replay.pause")))
 	until(t, "paused", func() bool { return !r.view.Playing && h.hasButton(i18n.T("classroom.replay.play")) }, h)
+	if r.view.Ended {
+		t.Fatal("暂停 did not pause: the replay played to its end")
+	}
 	at := r.p.Position()
 	n := heard.len()
 	until(t, "the device runs on", func() bool { return heard.len() > n+audio.SampleRate/4 }, h)
@@ -273,9 +276,9 @@ func TestReplayPlaysPausesAndSeeks(t *testing.T) {
 		}
 	}, h)
 	n = heard.len()
-	r.p.Fill(make([]int16, audio.FrameSamples)) // a closed player plays nothing
+	time.Sleep(200 * time.Millisecond) // a running device would call 20 times
 	if heard.len() != n || r.p.Playing() {
-		t.Fatal("the replay goes on after 返回")
+		t.Fatal("the loudspeaker goes on after 返回")
 	}
 }
 
