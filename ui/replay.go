@@ -3,6 +3,7 @@ package ui
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -267,14 +268,15 @@ func (r *replay) screen() fyne.CanvasObject {
 	if sch, ok, _ := r.c.w.deps.Schools.Current(r.c.w.ctx); ok && sch.ID == h.School {
 		school = sch.Name
 	}
-	about := rsWrapped(i18n.T("classroom.replay.about", h.Teacher, school,
-		h.Started.Local().Format("2006-01-02 15:04"), elapsedClock(r.p.Duration())))
+	about := rsWrapped(strings.Join([]string{i18n.T("classroom.replay.teacher", h.Teacher),
+		i18n.T("classroom.replay.school", school),
+		i18n.T("classroom.replay.held", h.Started.Local().Format("2006-01-02 15:04")),
+		i18n.T("classroom.replay.length", elapsedClock(r.p.Duration()))}, "\n"))
 	r.note = rsWrapped("")
 	r.note.Importance = widget.WarningImportance
 	r.note.Hide()
 	back := widget.NewButtonWithIcon(i18n.T("classroom.replay.back"), theme.NavigateBackIcon(), r.c.closeReplay)
-	top := container.NewBorder(nil, nil, widget.NewIcon(theme.MediaVideoIcon()), container.NewCenter(back),
-		container.NewVBox(head, about))
+	top := container.NewBorder(nil, nil, widget.NewIcon(theme.MediaVideoIcon()), container.NewCenter(back), head)
 
 	r.board = newBoard(func(hash string) []byte {
 		if hash == r.view.SlideHash {
@@ -309,7 +311,7 @@ func (r *replay) screen() fyne.CanvasObject {
 	controls := container.NewBorder(nil, nil,
 		container.NewHBox(rsTall(r.play), back10, fwd10), r.clock, r.slider)
 
-	side := sidePanel(r.chat)
+	side := sidePanel(r.chat, rsCard(i18n.T("classroom.replay.lesson"), about))
 	body := container.NewBorder(nil, nil, nil, side, r.board)
 	r.object = container.NewBorder(container.NewVBox(top, r.note), rsCard(i18n.T("classroom.replay.title"), controls), nil, nil, body)
 	return r.object
@@ -366,11 +368,7 @@ func (r *replay) show(v recording.View) {
 		notes = append(notes, replayErrText(cmdErr))
 	}
 	if len(notes) > 0 {
-		text := notes[0]
-		for _, n := range notes[1:] {
-			text += "\n" + n
-		}
-		r.note.SetText(text)
+		r.note.SetText(strings.Join(notes, "\n"))
 		r.note.Show()
 	} else {
 		r.note.Hide()
