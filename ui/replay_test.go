@@ -401,3 +401,26 @@ func TestReplayScreenshot(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestReplayStopsWhenWindowCloses: closing the window stops the voice and
+// closes the file before the app goes on closing.
+func TestReplayStopsWhenWindowCloses(t *testing.T) {
+	h := classroomHarness(t)
+	heard := listenReplay(t)
+	path := filepath.Join(t.TempDir(), "lesson"+classroom.RecordingExt)
+	writeReplayRecording(t, path, replayHeader("school-x"))
+	r := openTestReplay(t, h, path)
+	test.Tap(h.button(i18n.T("classroom.replay.play")))
+	until(t, "playing", func() bool { return r.view.Position > time.Second }, h)
+	h.w.classroom.shutdown()
+	select {
+	case <-r.done:
+	default:
+		t.Fatal("the window's shutdown left the loudspeaker or the file open")
+	}
+	n := heard.len()
+	time.Sleep(200 * time.Millisecond) // a running device would call 20 times
+	if heard.len() != n || h.w.classroom.rp != nil {
+		t.Fatal("the replay goes on after the window closed")
+	}
+}
