@@ -23,7 +23,8 @@ type chatPanel struct {
 	note   *widget.Label
 	none   *widget.Label
 	shown  []uint64 // the seq of each message in list, in order
-	send   func(text string) error
+	// send sends a message; nil makes the panel read-only (a replay).
+	send func(text string) error
 }
 
 func newChatPanel(send func(text string) error) *chatPanel {
@@ -49,8 +50,11 @@ func newChatPanel(send func(text string) error) *chatPanel {
 	return p
 }
 
-// object is the panel: messages above, the entry below.
+// object is the panel: messages above, the entry below (none when read-only).
 func (p *chatPanel) object() fyne.CanvasObject {
+	if p.send == nil {
+		return p.scroll
+	}
 	return container.NewBorder(nil, container.NewVBox(p.note, container.NewBorder(nil, nil, nil, p.sendB, p.entry)), nil, nil, p.scroll)
 }
 

@@ -25,6 +25,7 @@ type classroomState struct {
 	live *liveLesson     // the lesson this classroom takes part in, nil if none
 	lan  *lanRelay       // the relay of this PC's LAN lessons, once one has started
 	recs *classroom.Recordings
+	rp   *replay // the recording being replayed, nil if none
 }
 
 // classroomScreen is the 同步课堂 section: this week's lessons, scheduling,
@@ -42,6 +43,8 @@ func classroomScreen(w *window) fyne.CanvasObject {
 	c.root = container.NewStack()
 	if c.live != nil {
 		c.showLive()
+	} else if c.rp != nil {
+		c.set(c.rp.object)
 	} else {
 		c.showLessons()
 	}
@@ -90,7 +93,8 @@ func (c *classroomState) showLessons() {
 	reload()
 	schedule := c.scheduleForm(reload)
 	join := c.joinForm()
-	lessons := rsCard(i18n.T("classroom.week"), container.NewVBox(msg, list))
+	openRec := widget.NewButtonWithIcon(i18n.T("classroom.replay.open_file"), theme.FolderOpenIcon(), func() { c.chooseRecording(msg) })
+	lessons := rsCard(i18n.T("classroom.week"), container.NewVBox(msg, list, container.NewHBox(openRec)))
 	right := container.NewVBox(rsCard(i18n.T("classroom.join"), join))
 	c.set(container.NewVBox(
 		container.NewGridWithColumns(2, rsCard(i18n.T("classroom.schedule"), schedule), right),
@@ -120,6 +124,9 @@ func (c *classroomState) lessonRow(l classroom.Lesson, reload func(), msg *widge
 			})
 		})
 		actions = append(actions, cancel, start)
+	}
+	if l.State == classroom.Ended && l.Recording != "" {
+		actions = append(actions, widget.NewButtonWithIcon(i18n.T("classroom.replay.open"), theme.MediaVideoIcon(), func() { c.openRecordingOf(l, msg) }))
 	}
 	actions = append(actions, c.moreActions(l, reload, msg)...)
 	return container.NewVBox(container.NewBorder(nil, nil, nil, container.NewCenter(container.NewHBox(actions...)), info), widget.NewSeparator())

@@ -546,6 +546,7 @@ func (c *classroomState) back() {
 
 // shutdown ends a live lesson as the window closes.
 func (c *classroomState) shutdown() {
+	c.stopReplay()
 	ll := c.live
 	defer func() {
 		if c.lan != nil {

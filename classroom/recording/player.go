@@ -52,7 +52,7 @@ type View struct {
 	Duration  time.Duration
 	Playing   bool
 	Ended     bool
-	Page      int
+	Page      int            // from 1
 	SlideHash string         // the page's slide in the deck, "" when none
 	Slide     []byte         // its image bytes, nil when none or missing from the file
 	Strokes   []relay.Stroke // the ink on Page, in drawing order
@@ -322,10 +322,11 @@ func (p *Player) State() relay.State {
 // View is what to show at the position, with the page's slide image.
 func (p *Player) View() View {
 	p.mu.Lock()
+	// Pages count from 1, as on the live board; page 0 (no turn yet) shows page 1.
 	v := View{Position: p.pos, Duration: p.f.Duration, Playing: p.playing, Ended: p.ended,
-		Page: p.state.Page, Mic: p.state.Mic, Hands: slices.Clone(p.state.Hands), Chat: slices.Clone(p.state.Chat)}
-	if p.state.Page >= 0 && p.state.Page < len(p.state.Deck) {
-		v.SlideHash = p.state.Deck[p.state.Page]
+		Page: max(p.state.Page, 1), Mic: p.state.Mic, Hands: slices.Clone(p.state.Hands), Chat: slices.Clone(p.state.Chat)}
+	if v.Page <= len(p.state.Deck) {
+		v.SlideHash = p.state.Deck[v.Page-1]
 	}
 	for _, k := range p.state.Strokes {
 		if k.Page == v.Page {

@@ -58,8 +58,9 @@ func synthLesson(t testing.TB, path string, d time.Duration, slides [][]byte) {
 		deck = append(deck, h)
 	}
 	must(rec.Event(0, relay.Event{Type: relay.EvDeck, Deck: deck}))
+	// Pages count from 1; the lesson starts at page 0, which shows page 1.
 	must(rec.Event(0, relay.Event{Type: relay.EvPage, Page: ip(0)}))
-	page, n := 0, 0
+	page, n := 1, 0
 	for at := time.Duration(0); at < d; at += audio.FrameDuration {
 		tone.Fill(pcm)
 		k, err := enc.Encode(pcm, pkt)
@@ -68,13 +69,13 @@ func synthLesson(t testing.TB, path string, d time.Duration, slides [][]byte) {
 		cyc := at % (2 * time.Minute) // a 45-minute lesson repeats the 2-minute plan
 		switch {
 		case cyc == time.Minute:
+			page = 2
+			must(rec.Event(at, relay.Event{Type: relay.EvPage, Page: ip(2)}))
+		case cyc == 100*time.Second:
 			page = 1
 			must(rec.Event(at, relay.Event{Type: relay.EvPage, Page: ip(1)}))
-		case cyc == 100*time.Second:
-			page = 0
-			must(rec.Event(at, relay.Event{Type: relay.EvPage, Page: ip(0)}))
 		case cyc == 95*time.Second:
-			must(rec.Event(at, relay.Event{Type: relay.EvClear, Page: ip(1)}))
+			must(rec.Event(at, relay.Event{Type: relay.EvClear, Page: ip(2)}))
 		case cyc == 80*time.Second:
 			must(rec.Event(at, relay.Event{Type: relay.EvQuizStart, Quiz: &relay.Quiz{ID: fmt.Sprintf("q%d", at/time.Second), Kind: relay.QuizSingle, Options: 4}}))
 		case cyc == 110*time.Second:
@@ -186,7 +187,7 @@ func TestPlayerPlaysPausesResumesAndSeeks(t *testing.T) {
 	played := playTo(t, p, 10*time.Second)
 	checkTone(t, played[audio.SampleRate/2:], 440, toneAmp/math.Sqrt2)
 	v := p.View()
-	if v.Page != 0 || !bytes.Equal(v.Slide, slides[0]) || len(v.Strokes) != 5 {
+	if v.Page != 1 || !bytes.Equal(v.Slide, slides[0]) || len(v.Strokes) != 5 {
 		t.Fatalf("at 0:10: page %d, slide %d bytes, %d strokes", v.Page, len(v.Slide), len(v.Strokes))
 	}
 	select {
@@ -197,7 +198,7 @@ func TestPlayerPlaysPausesResumesAndSeeks(t *testing.T) {
 
 	playTo(t, p, 70*time.Second)
 	v = p.View()
-	if v.Page != 1 || !bytes.Equal(v.Slide, slides[1]) || len(v.Strokes) != 5 || v.Position != 70*time.Second {
+	if v.Page != 2 || !bytes.Equal(v.Slide, slides[1]) || len(v.Strokes) != 5 || v.Position != 70*time.Second {
 		t.Fatalf("at 1:10: page %d, slide %d bytes, %d strokes, position %v", v.Page, len(v.Slide), len(v.Strokes), v.Position)
 	}
 
@@ -232,7 +233,7 @@ func TestPlayerPlaysPausesResumesAndSeeks(t *testing.T) {
 		t.Fatalf("seek to 1:45:\n got %s\nwant %s", got, want)
 	}
 	v = p.View()
-	if v.Page != 0 || v.Quiz == nil || len(v.Strokes) == 0 {
+	if v.Page != 1 || v.Quiz == nil || len(v.Strokes) == 0 {
 		t.Fatalf("at 1:45: page %d quiz %v strokes %d", v.Page, v.Quiz, len(v.Strokes))
 	}
 	checkTone(t, playTo(t, p, 108*time.Second)[audio.SampleRate/2:], 440, toneAmp/math.Sqrt2)
