@@ -117,7 +117,10 @@ func (p *chatPanel) show(v relay.View, at map[uint64]time.Time) {
 		p.list.Objects = nil
 	}
 	for _, e := range chat[start:] {
-		head := peerName(v, e.From)
+		head := e.Name
+		if head == "" {
+			head = peerName(v, e.From)
+		}
 		if t, ok := at[e.Seq]; ok {
 			head += "  " + t.Format("15:04")
 		}

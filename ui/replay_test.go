@@ -96,7 +96,7 @@ func writeReplayRecording(t *testing.T, path string, h recording.Header) {
 		case 5 * time.Second:
 			e = &relay.Event{Type: relay.EvStroke, Stroke: &blueStroke}
 		case 6 * time.Second:
-			e = &relay.Event{Type: relay.EvChat, From: "p2", Text: replayChat}
+			e = &relay.Event{Type: relay.EvChat, From: "p2", Name: "草原小学", Text: replayChat}
 		case 8 * time.Second:
 			p := page(1)
 			e = &p

@@ -81,6 +81,7 @@ type Event struct {
 	Type string `json:"type"`
 	Seq  uint64 `json:"seq,omitempty"`
 	From string `json:"from,omitempty"`
+	Name string `json:"name,omitempty"` // chat: the sender's classroom name, stamped by the relay
 
 	Page    *int      `json:"page,omitempty"`
 	Deck    []string  `json:"deck,omitempty"`
@@ -150,7 +151,7 @@ func DecodeEvent(b []byte, laser bool) (Event, error) {
 		return Event{}, err
 	}
 	// Fields the relay stamps are never taken from a client.
-	e.Seq, e.From = 0, ""
+	e.Seq, e.From, e.Name = 0, "", ""
 	return e, nil
 }
 

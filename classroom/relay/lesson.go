@@ -176,6 +176,7 @@ func (l *lesson) apply(from Peer, e Event, present func(id string) (Peer, bool))
 	l.seq++
 	e.Seq, e.From = l.seq, from.ID
 	if e.Type == EvChat {
+		e.Name = from.Name // the message keeps its sender's name after they leave, and in a recording
 		l.chat = append(l.chat, e)
 		if len(l.chat) > ChatKept {
 			l.chat = slices.Delete(l.chat, 0, len(l.chat)-ChatKept)

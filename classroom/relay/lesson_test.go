@@ -8,7 +8,7 @@ import (
 
 func TestLessonRules(t *testing.T) {
 	host := Peer{ID: "p1", Role: RoleHost}
-	a := Peer{ID: "p2", Role: RoleRemote}
+	a := Peer{ID: "p2", Role: RoleRemote, Name: "草原小学"}
 	b := Peer{ID: "p3", Role: RoleRemote}
 	peers := map[string]Peer{"p1": host, "p2": a, "p3": b}
 	present := func(id string) (Peer, bool) { p, ok := peers[id]; return p, ok }
@@ -92,8 +92,8 @@ func TestLessonRules(t *testing.T) {
 		t.Fatalf("strokes %+v points %d", l.strokes, l.points)
 	}
 	// Chat from anyone, stamped by the relay.
-	ds = must(a, Event{Type: EvChat, Text: "老师好", From: "p1"})
-	if ds[0].ev.From != "p2" || ds[0].ev.Seq != l.seq {
+	ds = must(a, Event{Type: EvChat, Text: "老师好", From: "p1", Name: "假冒"})
+	if ds[0].ev.From != "p2" || ds[0].ev.Name != "草原小学" || ds[0].ev.Seq != l.seq {
 		t.Fatalf("chat %+v", ds[0].ev)
 	}
 }
