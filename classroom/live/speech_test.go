@@ -223,3 +223,41 @@ func TestSpeechSample(t *testing.T) {
 		t.Errorf("pauses %.0f %% of the time, want a teacher's 20-30 %%", 100*ps)
 	}
 }
+
+// TestSpeechDTXEstimate encodes the lesson's speech at the default rate
+// with and without Opus DTX (no network) and estimates what DTX would save
+// on the wire: packets of 2 bytes or less are DTX frames a sender need not
+// send, and every packet sent costs 50 bytes of headers (RTP 12, SRTP tag
+// 10, IPv4+UDP 28). QIAO_BENCH only: it needs espeak-ng.
+func TestSpeechDTXEstimate(t *testing.T) {
+	benchOnly(t)
+	speech := synthSpeech(t)
+	secs := float64(len(speech)/audio.FrameSamples) * audio.FrameDuration.Seconds()
+	rates := map[bool]float64{}
+	for _, dtx := range []bool{false, true} {
+		enc, err := audio.NewEncoder(audio.EncoderConfig{Bitrate: DefaultBitrate, DTX: dtx})
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, audio.MaxPacketSize)
+		var sent, size int
+		for f := 0; f+audio.FrameSamples <= len(speech); f += audio.FrameSamples {
+			n, err := enc.Encode(speech[f:f+audio.FrameSamples], buf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n > 2 {
+				sent++
+				size += n
+			}
+		}
+		enc.Close()
+		payload := float64(size) * 8 / secs / 1000
+		wire := float64(size+50*sent) * 8 / secs / 1000
+		rates[dtx] = wire
+		t.Logf("DTX %v: %.1f packets/s sent, Opus payload %.1f kbit/s, voice on the wire %.1f kbit/s", dtx, float64(sent)/secs, payload, wire)
+	}
+	if rates[true] >= rates[false] {
+		t.Errorf("DTX saves nothing: %.1f kbit/s against %.1f", rates[true], rates[false])
+	}
+}
