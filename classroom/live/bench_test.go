@@ -9,7 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"slices"
-
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -28,57 +28,108 @@ func benchOnly(t *testing.T) {
 }
 
 // TestBenchBitrate measures the bit rate of one remote classroom's link
-// during a lesson: the host's voice (a steady tone, which Opus codes at its
-// full 24 kbit/s) plus a page turn and an ink stroke of 20 points every
-// second, for 20 s. Bytes are pion's transport counters on the remote's
-// PeerConnection (SRTP, RTCP, SCTP/DTLS and STUN as sent) plus 28 bytes of
-// IPv4+UDP header per packet.
+// during a lesson: the host's voice (a steady tone) plus a page turn and an
+// ink stroke of 20 points every second, for 20 s. Bytes are pion's
+// transport counters on the remote's PeerConnection (SRTP, RTCP, SCTP/DTLS
+// and STUN as sent) plus 28 bytes of IPv4+UDP header per packet.
+// TestBenchBitrateSpeech does the same with speech.
 func TestBenchBitrate(t *testing.T) {
 	benchOnly(t)
 	for _, rate := range []int{DefaultBitrate, 20000, 24000} {
 		t.Run(fmt.Sprint(rate), func(t *testing.T) {
-			sessionBitrate = rate
-			defer func() { sessionBitrate = 0 }()
-			measureBitrate(t)
+			tone := &audio.Tone{Freq: 440, Amplitude: toneAmplitude}
+			measureBitrate(t, rate, tone.Fill, true, 20*time.Second)
 		})
 	}
 }
 
-func measureBitrate(t *testing.T) {
+// TestBenchBitrateSpeech measures the bit rate with the host reading a
+// lesson (synthSpeech: 68 s of Mandarin with a teacher's pauses) instead of
+// a tone, over exactly one reading: at the default Opus rate with and
+// without the board traffic, and at 20 and 24 kbit/s with it.
+func TestBenchBitrateSpeech(t *testing.T) {
+	benchOnly(t)
+	speech := synthSpeech(t)
+	d := time.Duration(len(speech)) * time.Second / audio.SampleRate
+	for _, c := range []struct {
+		rate  int
+		board bool
+	}{{DefaultBitrate, false}, {DefaultBitrate, true}, {20000, true}, {24000, true}} {
+		name := fmt.Sprint(c.rate, "/voice")
+		if c.board {
+			name += "+board"
+		}
+		t.Run(name, func(t *testing.T) {
+			src := &speechSource{s: speech}
+			measureBitrate(t, c.rate, src.fill, c.board, d)
+		})
+	}
+}
+
+// measureBitrate runs a lesson with src as the host's microphone and
+// reports one remote classroom's link over d; with board, a page turn and
+// a 20-point stroke every second.
+func measureBitrate(t *testing.T, rate int, src func([]int16), board bool, d time.Duration) {
 	ctx := context.Background()
 	r := startRelay(t)
-	host := mustSession(t, ctx, true, r, "主讲", 440)
+	api, err := loopbackAPI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	host, err := Host(ctx, Config{URL: r.URL, Lesson: r.Code, Key: r.HostKey, Name: "主讲", API: api,
+		Device: audio.DeviceConfig{Null: true}, Source: src, Bitrate: rate})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer host.Close()
+	wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if err := host.WaitLive(wctx); err != nil {
+		t.Fatal(err)
+	}
 	rem := mustSession(t, ctx, false, r, "远端", 700)
 	time.Sleep(3 * time.Second)
 	a, _ := rem.Link()
-	va := rem.Voice()
-	const secs = 20
-	for i := range secs {
-		if err := host.TurnPage(i % 10); err != nil {
-			t.Fatal(err)
+	va, ha := rem.Voice(), host.Voice()
+	for i := 0; time.Duration(i)*time.Second < d; i++ {
+		if board {
+			if err := host.TurnPage(i % 10); err != nil {
+				t.Fatal(err)
+			}
+			pts := make([]int, 40)
+			for k := range pts {
+				pts[k] = 1000 + 37*k + i
+			}
+			if err := host.Stroke(relay.Stroke{ID: fmt.Sprintf("s%d", i), Page: i % 10, Color: "#e53935", Width: 25, Points: pts}); err != nil {
+				t.Fatal(err)
+			}
 		}
-		pts := make([]int, 40)
-		for k := range pts {
-			pts[k] = 1000 + 37*k + i
-		}
-		if err := host.Stroke(relay.Stroke{ID: fmt.Sprintf("s%d", i), Page: i % 10, Color: "#e53935", Width: 25, Points: pts}); err != nil {
-			t.Fatal(err)
-		}
-		time.Sleep(time.Second)
+		time.Sleep(min(time.Second, d-time.Duration(i)*time.Second))
 	}
 	b, _ := rem.Link()
-	vb := rem.Voice()
-	d := b.At.Sub(a.At).Seconds()
+	vb, hb := rem.Voice(), host.Voice()
+	secs := b.At.Sub(a.At).Seconds()
 	in, out := Bitrate(a, b)
-	pin := float64(b.PacketsRecv-a.PacketsRecv) / d
-	pout := float64(b.PacketsSent-a.PacketsSent) / d
+	pin := float64(b.PacketsRecv-a.PacketsRecv) / secs
+	pout := float64(b.PacketsSent-a.PacketsSent) / secs
 	inIP, outIP := in+pin*28*8/1000, out+pout*28*8/1000
-	pairIn := float64(b.PairBytesReceived-a.PairBytesReceived) * 8 / d / 1000
-	pairOut := float64(b.PairBytesSent-a.PairBytesSent) * 8 / d / 1000
+	pairIn := float64(b.PairBytesReceived-a.PairBytesReceived) * 8 / secs / 1000
+	pairOut := float64(b.PairBytesSent-a.PairBytesSent) * 8 / secs / 1000
 	t.Logf("candidate pair counters: down %.1f, up %.1f kbit/s", pairIn, pairOut)
-	payload := float64(vb.PayloadRecv-va.PayloadRecv) * 8 / d / 1000
-	t.Logf("Opus at %d bit/s; remote classroom, %.1f s: down %.1f kbit/s (%.0f pkt/s), up %.1f kbit/s (%.0f pkt/s) on the transport; with IPv4+UDP headers down %.1f + up %.1f = %.1f kbit/s; Opus payload %.1f kbit/s; RTT %v",
-		host.cfg.Bitrate, d, in, pin, out, pout, inIP, outIP, inIP+outIP, payload, b.RTT)
+	// Every RTP header extension would cost bytes in every packet: the
+	// relay negotiates none (12-byte RTP headers).
+	if sdp := rem.current().PeerConnection().RemoteDescription(); sdp == nil || strings.Contains(sdp.SDP, "a=extmap:") {
+		t.Errorf("RTP header extensions negotiated (or no SDP): %v", sdp)
+	}
+	payload := float64(vb.PayloadRecv-va.PayloadRecv) * 8 / secs / 1000
+	t.Logf("Opus at %d bit/s, board %v; remote classroom, %.1f s: down %.1f kbit/s (%.0f pkt/s), up %.1f kbit/s (%.0f pkt/s) on the transport; with IPv4+UDP headers down %.1f + up %.1f = %.1f kbit/s; Opus payload %.1f kbit/s (host sent %.0f frames/s); RTT %v",
+		host.cfg.Bitrate, board, secs, in, pin, out, pout, inIP, outIP, inIP+outIP, payload,
+		float64(hb.FramesSent-ha.FramesSent)/secs, b.RTT)
+	// The host sends a frame every 20 ms (no DTX); fewer means the null
+	// capture device was starved of CPU and the run carried less voice.
+	if fps := float64(hb.FramesSent-ha.FramesSent) / secs; fps < 49 {
+		t.Errorf("the host sent %.1f frames/s, not 50: the machine was too busy, measure again", fps)
+	}
 	if host.cfg.Bitrate == DefaultBitrate && inIP+outIP >= 48 {
 		t.Errorf("%.1f kbit/s at the default Opus rate, goal under 48", inIP+outIP)
 	}

@@ -4,7 +4,7 @@
 // classroom's app one made by Join.
 //
 // Voice out: capture (a device, or Config.Source as the microphone) → the
-// half-duplex echo gate (host) → Opus encoder (24 kbit/s, in-band FEC) → RTP
+// half-duplex echo gate (host) → Opus encoder (DefaultBitrate, in-band FEC) → RTP
 // (payload type 111, 48 kHz clock: 960 ticks per 20 ms frame) → Client.Mic.
 // The host always sends; a remote classroom sends only while it holds the
 // mic (View().Mic is its own id), so its loudspeakers can never loop back.
