@@ -51,12 +51,12 @@ type Recorder struct {
 	mu        sync.Mutex
 	w         *Writer
 	cfg       RecorderConfig
-	state     relay.State // kept when cfg.Snapshot is nil
+	state     relay.State   // kept when cfg.Snapshot is nil
 	nextSnap  time.Duration // file time from which a snapshot may be due
 	snapBytes int           // size of the last snapshot
 	evBytes   int           // bytes of events since the last snapshot
 	lastFlush time.Duration // file time
-	err       error // the first write error; every later call returns it
+	err       error         // the first write error; every later call returns it
 	closed    bool
 	stop      chan struct{}
 	done      chan struct{}
