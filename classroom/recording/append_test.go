@@ -2,6 +2,8 @@ package recording
 
 import (
 	"bytes"
+	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -194,4 +196,60 @@ func TestAppendContinuesTheRecording(t *testing.T) {
 	if v := p.View(); !v.Ended || v.Page != 1 || len(v.Strokes) != 20 || len(p.State().Strokes) != 60 {
 		t.Fatalf("at the end: ended %v, page %d, %d strokes on it, %d in all", v.Ended, v.Page, len(v.Strokes), len(p.State().Strokes))
 	}
+}
+
+// FuzzAppend appends to damaged and hostile files: a refused file is left
+// as it was; an accepted one, with a record added, reads whole to its end,
+// the new record after everything before it.
+func FuzzAppend(f *testing.F) {
+	path := filepath.Join(f.TempDir(), "seed.qrec")
+	synthLesson(f, path, 2*time.Second, [][]byte{[]byte("a")})
+	b, _ := os.ReadFile(path)
+	f.Add(b)
+	f.Add(b[:len(b)-5])
+	f.Add([]byte(Magic + "{}\n"))
+	f.Add([]byte(Magic + "{}\n\x03\x00\x0e{\"page\":-5,\"deck\":[\"x\"]}\x02\x01\x0b{\"type\":\"u\"}"))
+	dir := f.TempDir()
+	n := 0
+	f.Fuzz(func(t *testing.T, data []byte) {
+		n++
+		path := filepath.Join(dir, fmt.Sprintf("f%d.qrec", n))
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		defer os.Remove(path)
+		w, _, err := Append(path)
+		if err != nil {
+			if got, _ := os.ReadFile(path); !bytes.Equal(got, data) {
+				t.Fatalf("a refused append changed the file: %v", err)
+			}
+			return
+		}
+		if err := w.Add(Event, 0, []byte(`{"type":"page","page":1}`)); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		rf, err := Open(path)
+		if err != nil {
+			t.Fatalf("appended file: %v", err)
+		}
+		defer rf.Close()
+		rd, _ := rf.From(0)
+		var last Record
+		for {
+			r, err := rd.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatalf("appended file: %v", err)
+			}
+			last = r
+		}
+		if rf.Truncated || last.Kind != Event || string(last.Payload) != `{"type":"page","page":1}` {
+			t.Fatalf("appended file ends with %+v (truncated %v)", last, rf.Truncated)
+		}
+	})
 }
