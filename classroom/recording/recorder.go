@@ -103,8 +103,13 @@ func (r *Recorder) Voice(at time.Duration, packet []byte) error {
 	return r.add(Audio, at, packet, nil)
 }
 
-// Event records a relay event at lesson time at.
+// Event records a relay event at lesson time at. Events a replay has no
+// use for are dropped: the remote classrooms' link quality (EvLink, every
+// 2 s for the host) and the laser pointer.
 func (r *Recorder) Event(at time.Duration, e relay.Event) error {
+	if e.Type == relay.EvLink || e.Type == relay.EvLaser {
+		return nil
+	}
 	b, err := json.Marshal(e)
 	if err != nil {
 		return err
