@@ -1,8 +1,18 @@
 // Package recording is the lesson recording file (录播): one file holding
 // the voice (Opus packets as they went out), the board and lesson events,
-// periodic snapshots of the lesson state for seeking, and every slide
-// once, by content hash — everything a replay needs, offline, from a USB
-// stick or the sync's file transfer.
+// snapshots of the lesson state for seeking, and every slide once, by
+// content hash — everything a replay needs, offline, from a USB stick or
+// the sync's file transfer.
+//
+// Snapshots are a seeking aid, never needed to replay from the start. Each
+// holds the whole state (all the ink so far), so the Recorder takes them
+// sparingly enough that they stay a small share of the file however long
+// the lesson, and densely enough that a seek replays little (see Recorder;
+// measured in docs/BENCHMARKS.md). That is the writer's policy, not the
+// format: files written with a snapshot every 30 s read and seek the same.
+//
+// A lesson resumed after a crash goes on in the same file (Append), on one
+// timeline: its records continue AppendGap after the last one.
 //
 // Layout: the magic line "QIAO-RECORDING 1\n", one line of JSON header,
 // then records until the end of the file. A record is
