@@ -41,11 +41,12 @@ type Recordings struct {
 	files *content.Store
 	dir   string
 	mu    sync.Mutex
+	live  map[string]bool // lessons whose recording Create started and Keep or Discard did not finish
 }
 
 // NewRecordings keeps svc's recordings in files.
 func NewRecordings(svc *Service, files *content.Store) *Recordings {
-	return &Recordings{svc: svc, files: files, dir: filepath.Join(svc.st.Dir, "recordings")}
+	return &Recordings{svc: svc, files: files, dir: filepath.Join(svc.st.Dir, "recordings"), live: map[string]bool{}}
 }
 
 // Dir is where recordings are written while live.
@@ -89,7 +90,11 @@ func (r *Recordings) Create(ctx context.Context, l Lesson) (*recording.Recorder,
 		return nil, err
 	}
 	if kept.Hash != "" && r.files.Has(kept.Hash) {
-		return r.resume(p, kept.Hash)
+		rec, err := r.resume(p, kept.Hash)
+		if err == nil {
+			r.live[l.ID] = true
+		}
+		return rec, err
 	}
 	started := l.Started
 	if started.IsZero() {
@@ -107,6 +112,7 @@ func (r *Recordings) Create(ctx context.Context, l Lesson) (*recording.Recorder,
 		os.Remove(p)
 		return nil, err
 	}
+	r.live[l.ID] = true
 	return recording.NewRecorder(w, recording.RecorderConfig{}), nil
 }
 
@@ -160,6 +166,7 @@ func (r *Recordings) keep(ctx context.Context, lessonID string) (Recording, erro
 	if err != nil {
 		return Recording{}, err
 	}
+	delete(r.live, lessonID)
 	ref, err := r.files.PutFile(p)
 	if err != nil {
 		return Recording{}, err
@@ -184,6 +191,7 @@ func (r *Recordings) Discard(rec *recording.Recorder, lessonID string) error {
 		return err
 	}
 	rec.Close()
+	delete(r.live, lessonID)
 	return os.Remove(p)
 }
 
@@ -216,7 +224,8 @@ func finish(p string) (time.Duration, error) {
 	}
 }
 
-// Recover keeps every recording a crash left in Dir and returns how many.
+// Recover keeps every recording a crash left in Dir and returns how many;
+// one this Recordings is writing (Create, not yet kept) is not touched.
 // A file with nothing recorded (cut before its header reached the disk) is
 // removed; one that cannot be kept stays, and its error is returned with
 // the others.
@@ -233,7 +242,7 @@ func (r *Recordings) Recover(ctx context.Context) (int, error) {
 	var errs []error
 	for _, e := range ents {
 		id, ok := strings.CutSuffix(e.Name(), RecordingExt)
-		if !ok || e.IsDir() {
+		if !ok || e.IsDir() || r.live[id] {
 			continue
 		}
 		if fi, err := e.Info(); err == nil && fi.Size() == 0 {

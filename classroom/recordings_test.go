@@ -100,6 +100,10 @@ func TestRecordingKeptWhenLessonEnds(t *testing.T) {
 		t.Fatal(err)
 	}
 	recordSome(t, rec, 5)
+	// A Recover meanwhile (the app's start-up job) leaves the live recording be.
+	if n, err := rs.Recover(ctx); n != 0 || err != nil {
+		t.Fatalf("Recover took %d live recordings (%v)", n, err)
+	}
 	if err := rec.Close(); err != nil {
 		t.Fatal(err)
 	}
