@@ -41,11 +41,12 @@ type Recordings struct {
 	files *content.Store
 	dir   string
 	mu    sync.Mutex
+	live  map[string]bool // lessons whose recording Create started and Keep or Discard did not finish
 }
 
 // NewRecordings keeps svc's recordings in files.
 func NewRecordings(svc *Service, files *content.Store) *Recordings {
-	return &Recordings{svc: svc, files: files, dir: filepath.Join(svc.st.Dir, "recordings")}
+	return &Recordings{svc: svc, files: files, dir: filepath.Join(svc.st.Dir, "recordings"), live: map[string]bool{}}
 }
 
 // Dir is where recordings are written while live.
@@ -60,10 +61,15 @@ func (r *Recordings) path(lessonID string) (string, error) {
 	return filepath.Join(r.dir, lessonID+RecordingExt), nil
 }
 
-// Create starts the recording of live lesson l. A left-over recording of
-// the same lesson (the app stopped during it) is kept first; the new one
-// then replaces it in the lesson's row, and the old one stays in the
-// content store.
+// Create starts the recording of live lesson l, or takes it up again: a
+// lesson resumed after the app stopped goes on in the recording it has, on
+// one timeline (recording.Append). A left-over live file (the app stopped
+// during the lesson) is kept first; then the recording the lesson's row
+// names is copied back from the content store and appended to, so Keep
+// stores one file with every part and the row names only it. The earlier
+// content is then no longer referenced; removing it is left to a sweep of
+// unreferenced content. When the row names a recording this device does
+// not hold, a new one starts.
 func (r *Recordings) Create(ctx context.Context, l Lesson) (*recording.Recorder, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -78,6 +84,17 @@ func (r *Recordings) Create(ctx context.Context, l Lesson) (*recording.Recorder,
 	}
 	if err := os.MkdirAll(r.dir, 0o755); err != nil {
 		return nil, fmt.Errorf("classroom: recordings: %w", err)
+	}
+	kept, err := r.svc.RecordingOf(ctx, l.ID)
+	if err != nil && !errors.Is(err, ErrNotFound) { // not found: a lesson of another school's table (district)
+		return nil, err
+	}
+	if kept.Hash != "" && r.files.Has(kept.Hash) {
+		rec, err := r.resume(p, kept.Hash)
+		if err == nil {
+			r.live[l.ID] = true
+		}
+		return rec, err
 	}
 	started := l.Started
 	if started.IsZero() {
@@ -95,7 +112,40 @@ func (r *Recordings) Create(ctx context.Context, l Lesson) (*recording.Recorder,
 		os.Remove(p)
 		return nil, err
 	}
+	r.live[l.ID] = true
 	return recording.NewRecorder(w, recording.RecorderConfig{}), nil
+}
+
+// resume copies the kept recording hash to the live path p and records on
+// after its end.
+func (r *Recordings) resume(p, hash string) (*recording.Recorder, error) {
+	src, err := r.files.Open(hash)
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	tmp := p + ".part" // not a live recording until whole (Recover skips it)
+	dst, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("classroom: recordings: %w", err)
+	}
+	_, err = io.Copy(dst, src)
+	if cerr := dst.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, p)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return nil, fmt.Errorf("classroom: recordings: %w", err)
+	}
+	w, st, err := recording.Append(p)
+	if err != nil {
+		os.Remove(p)
+		return nil, err
+	}
+	return recording.NewRecorder(w, recording.RecorderConfig{Initial: st}), nil
 }
 
 // Keep finishes the recording of lessonID (its recorder closed, or cut
@@ -116,6 +166,7 @@ func (r *Recordings) keep(ctx context.Context, lessonID string) (Recording, erro
 	if err != nil {
 		return Recording{}, err
 	}
+	delete(r.live, lessonID)
 	ref, err := r.files.PutFile(p)
 	if err != nil {
 		return Recording{}, err
@@ -140,6 +191,7 @@ func (r *Recordings) Discard(rec *recording.Recorder, lessonID string) error {
 		return err
 	}
 	rec.Close()
+	delete(r.live, lessonID)
 	return os.Remove(p)
 }
 
@@ -172,7 +224,8 @@ func finish(p string) (time.Duration, error) {
 	}
 }
 
-// Recover keeps every recording a crash left in Dir and returns how many.
+// Recover keeps every recording a crash left in Dir and returns how many;
+// one this Recordings is writing (Create, not yet kept) is not touched.
 // A file with nothing recorded (cut before its header reached the disk) is
 // removed; one that cannot be kept stays, and its error is returned with
 // the others.
@@ -189,7 +242,7 @@ func (r *Recordings) Recover(ctx context.Context) (int, error) {
 	var errs []error
 	for _, e := range ents {
 		id, ok := strings.CutSuffix(e.Name(), RecordingExt)
-		if !ok || e.IsDir() {
+		if !ok || e.IsDir() || r.live[id] {
 			continue
 		}
 		if fi, err := e.Info(); err == nil && fi.Size() == 0 {

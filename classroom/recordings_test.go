@@ -100,6 +100,10 @@ func TestRecordingKeptWhenLessonEnds(t *testing.T) {
 		t.Fatal(err)
 	}
 	recordSome(t, rec, 5)
+	// A Recover meanwhile (the app's start-up job) leaves the live recording be.
+	if n, err := rs.Recover(ctx); n != 0 || err != nil {
+		t.Fatalf("Recover took %d live recordings (%v)", n, err)
+	}
 	if err := rec.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -158,6 +162,19 @@ func TestRecordingCrashChild(t *testing.T) {
 	os.Exit(3)
 }
 
+// crashWhileRecording runs TestRecordingCrashChild in a child process: it
+// records 4 s of lesson id of school in the store at dir and dies.
+func crashWhileRecording(t *testing.T, dir, school, id string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestRecordingCrashChild$")
+	cmd.Env = append(os.Environ(), crashEnv+"="+dir+string(filepath.ListSeparator)+school+string(filepath.ListSeparator)+id)
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 3 {
+		t.Fatalf("child: %v\n%s", err, out)
+	}
+}
+
 func cut3(s string) (a, b, c string, ok bool) {
 	parts := filepath.SplitList(s)
 	if len(parts) != 3 {
@@ -179,14 +196,7 @@ func TestCrashedRecordingIsKept(t *testing.T) {
 	s := New(st, school)
 	l := liveLesson(t, s)
 	st.Close()
-
-	cmd := exec.Command(os.Args[0], "-test.run=^TestRecordingCrashChild$")
-	cmd.Env = append(os.Environ(), crashEnv+"="+dir+string(filepath.ListSeparator)+school+string(filepath.ListSeparator)+l.ID)
-	out, err := cmd.CombinedOutput()
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != 3 {
-		t.Fatalf("child: %v\n%s", err, out)
-	}
+	crashWhileRecording(t, dir, school, l.ID)
 
 	st, err = store.Open(ctx, dir)
 	if err != nil {
@@ -227,5 +237,123 @@ func TestCrashedRecordingIsKept(t *testing.T) {
 	}
 	if n, err := rs.Recover(ctx); n != 0 || err != nil {
 		t.Errorf("a second Recover: %d, %v", n, err)
+	}
+}
+
+// liveDuration is the duration of the recording being written at p.
+func liveDuration(t *testing.T, p string) time.Duration {
+	t.Helper()
+	f, err := recording.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	return f.Duration
+}
+
+// TestResumedLessonContinuesItsRecording: a lesson whose app dies twice
+// and is resumed each time ends with one recording holding the three parts
+// on one timeline, named by the lesson's row; the earlier parts' content is
+// no longer referenced. The first resume takes the recording back from the
+// content store (Recover kept it at start-up), the second from the live
+// file the crash left.
+func TestResumedLessonContinuesItsRecording(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	school := store.NewID()
+	st, err := store.Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := liveLesson(t, New(st, school))
+	st.Close()
+	p := filepath.Join(dir, "recordings", l.ID+RecordingExt)
+
+	crashWhileRecording(t, dir, school, l.ID)
+	d1 := liveDuration(t, p)
+	st, err = store.Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := New(st, school)
+	files := openFiles(t, st)
+	if n, err := NewRecordings(s, files).Recover(ctx); n != 1 || err != nil {
+		t.Fatalf("recovered %d, %v", n, err)
+	}
+	first := kept(t, s, files, l.ID, d1)
+	if _, err := s.Resume(ctx, l.ID); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	crashWhileRecording(t, dir, school, l.ID) // resumes, records 4 s more, dies
+	d2 := liveDuration(t, p)
+	if d2 < d1+recording.AppendGap+3*time.Second-20*time.Millisecond {
+		t.Fatalf("after the second part the recording lasts %v; the first lasted %v", d2, d1)
+	}
+	st, err = store.Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	s = New(st, school)
+	files = openFiles(t, st)
+	rs := NewRecordings(s, files)
+	if l, err = s.Resume(ctx, l.ID); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := rs.Create(ctx, l) // the live file the crash left
+	if err != nil {
+		t.Fatal(err)
+	}
+	recordSome(t, rec, 5)
+	if err := rec.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.End(ctx, l.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rs.Keep(ctx, l.ID); err != nil {
+		t.Fatal(err)
+	}
+	d := d2 + recording.AppendGap + 5*time.Second - 20*time.Millisecond
+	final := kept(t, s, files, l.ID, d)
+	if ents, _ := os.ReadDir(rs.Dir()); len(ents) != 0 {
+		t.Errorf("left in the recordings folder: %v", ents)
+	}
+	var refs int
+	if err := st.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM classroom_lessons WHERE recording=?`, first.Hash).Scan(&refs); err != nil || refs != 0 {
+		t.Errorf("the first part's content is still named by %d lessons (%v)", refs, err)
+	}
+	if final.Hash == first.Hash || !files.Has(first.Hash) {
+		t.Errorf("final %s, first %s (held: %v)", final.Hash, first.Hash, files.Has(first.Hash))
+	}
+
+	// It plays through from the start to the end of the third part.
+	fp, _ := files.Path(final.Hash)
+	f, err := recording.Open(fp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var seams []time.Duration
+	for _, m := range f.Snapshots {
+		seams = append(seams, m.At)
+	}
+	if len(seams) != 3 || seams[0] != 0 || seams[1] != d1+recording.AppendGap || seams[2] != d2+recording.AppendGap {
+		t.Errorf("snapshots at %v; the parts end at %v and %v", seams, d1, d2)
+	}
+	pl, err := recording.NewPlayer(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pl.Close()
+	pl.Play()
+	frame := make([]int16, 320)
+	for pl.Playing() {
+		pl.Fill(frame)
+	}
+	if v := pl.View(); !v.Ended || v.Position < d || v.Page != 4 || pl.Err() != nil {
+		t.Fatalf("played to %v of %v, ended %v, page %d, %v", v.Position, d, v.Ended, v.Page, pl.Err())
 	}
 }

@@ -1,7 +1,6 @@
 package recording
 
 import (
-	"encoding/json"
 	"errors"
 	"io"
 	"slices"
@@ -237,20 +236,7 @@ func (p *Player) peek() *Record {
 }
 
 // apply applies a snapshot or event record to the state.
-func (p *Player) apply(r *Record) {
-	switch r.Kind {
-	case Snapshot:
-		var st relay.State
-		if json.Unmarshal(r.Payload, &st) == nil {
-			p.state = st
-		}
-	case Event:
-		var e relay.Event
-		if json.Unmarshal(r.Payload, &e) == nil {
-			p.state.Apply(e)
-		}
-	}
-}
+func (p *Player) apply(r *Record) { applyRecord(&p.state, *r) }
 
 // Fill is the playback device's Source: it plays the frame at the position
 // and moves on by one frame; paused or ended, silence and no move. A gap in

@@ -11,7 +11,8 @@ import (
 
 // Defaults of a Recorder.
 const (
-	SnapshotEvery = 30 * time.Second // lesson time between snapshots: a seek replays at most this much
+	SnapshotEvery = 30 * time.Second // least lesson time between snapshots
+	SnapshotShare = 0.5              // events since the last snapshot, as a share of its size, that call for the next
 	FlushEvery    = 3 * time.Second  // a crash loses at most about this much
 )
 
@@ -24,15 +25,24 @@ type RecorderConfig struct {
 	// relay's limits).
 	Snapshot func() relay.State
 	Initial  relay.State
-	// SnapshotEvery and FlushEvery override the defaults (0: default).
+	// SnapshotEvery, SnapshotShare and FlushEvery override the defaults
+	// (0: default).
 	SnapshotEvery time.Duration
+	SnapshotShare float64
 	FlushEvery    time.Duration
 }
 
 // Recorder records a live lesson into a Writer: the speaker's voice packets
-// as they go out, the relay's events, the slides, and a snapshot of the
-// whole state every SnapshotEvery of lesson time (the first with the first
-// record) so a player seeks cheaply. Times are lesson times the caller
+// as they go out, the relay's events, the slides, and snapshots of the
+// whole state so a player seeks cheaply. The first snapshot goes with the
+// first record; the next one once SnapshotEvery of lesson time has passed
+// AND the events recorded since the last snapshot weigh at least
+// SnapshotShare of its size. So a seek replays at most about SnapshotShare
+// of a snapshot's worth of events (plus SnapshotEvery of them), while all
+// snapshots together weigh at most about (1 + 1/SnapshotShare) times the
+// lesson's events: a snapshot carries all the ink so far, and with one
+// every 30 s regardless they grew with the square of the lesson's length
+// (docs/BENCHMARKS.md). Times are lesson times the caller
 // gives (since the lesson started). It flushes every FlushEvery of lesson
 // time and of wall time, whichever comes first. Memory is bounded: the
 // writer's 64 KiB buffer, and the lesson state when it keeps it itself.
@@ -41,10 +51,12 @@ type Recorder struct {
 	mu        sync.Mutex
 	w         *Writer
 	cfg       RecorderConfig
-	state     relay.State // kept when cfg.Snapshot is nil
-	nextSnap  time.Duration
-	lastFlush time.Duration
-	err       error // the first write error; every later call returns it
+	state     relay.State   // kept when cfg.Snapshot is nil
+	nextSnap  time.Duration // file time from which a snapshot may be due
+	snapBytes int           // size of the last snapshot
+	evBytes   int           // bytes of events since the last snapshot
+	lastFlush time.Duration // file time
+	err       error         // the first write error; every later call returns it
 	closed    bool
 	stop      chan struct{}
 	done      chan struct{}
@@ -54,6 +66,9 @@ type Recorder struct {
 func NewRecorder(w *Writer, cfg RecorderConfig) *Recorder {
 	if cfg.SnapshotEvery <= 0 {
 		cfg.SnapshotEvery = SnapshotEvery
+	}
+	if cfg.SnapshotShare <= 0 {
+		cfg.SnapshotShare = SnapshotShare
 	}
 	if cfg.FlushEvery <= 0 {
 		cfg.FlushEvery = FlushEvery
@@ -88,8 +103,13 @@ func (r *Recorder) Voice(at time.Duration, packet []byte) error {
 	return r.add(Audio, at, packet, nil)
 }
 
-// Event records a relay event at lesson time at.
+// Event records a relay event at lesson time at. Events a replay has no
+// use for are dropped: the remote classrooms' link quality (EvLink, every
+// 2 s for the host) and the laser pointer.
 func (r *Recorder) Event(at time.Duration, e relay.Event) error {
+	if e.Type == relay.EvLink || e.Type == relay.EvLaser {
+		return nil
+	}
 	b, err := json.Marshal(e)
 	if err != nil {
 		return err
@@ -120,8 +140,11 @@ func (r *Recorder) add(kind byte, at time.Duration, payload []byte, e *relay.Eve
 		r.err = err
 		return err
 	}
-	if e != nil && r.cfg.Snapshot == nil {
-		r.state.Apply(*e)
+	if e != nil {
+		r.evBytes += len(payload)
+		if r.cfg.Snapshot == nil {
+			r.state.Apply(*e)
+		}
 	}
 	return nil
 }
@@ -134,21 +157,22 @@ func (r *Recorder) before(at time.Duration) error {
 	if r.err != nil {
 		return r.err
 	}
-	at = max(at, r.w.last)
-	if at >= r.nextSnap {
+	at = r.w.fileTime(at)
+	if at >= r.nextSnap && (r.snapBytes == 0 || float64(r.evBytes) >= r.cfg.SnapshotShare*float64(r.snapBytes)) {
 		st := r.state
 		if r.cfg.Snapshot != nil {
 			st = r.cfg.Snapshot()
 		}
 		b, err := json.Marshal(st)
 		if err == nil {
-			err = r.w.Add(Snapshot, at, b)
+			err = r.w.put(Snapshot, at, b)
 		}
 		if err != nil {
 			r.err = err
 			return err
 		}
 		r.nextSnap = at.Truncate(r.cfg.SnapshotEvery) + r.cfg.SnapshotEvery
+		r.snapBytes, r.evBytes = len(b), 0
 	}
 	if at-r.lastFlush >= r.cfg.FlushEvery {
 		r.lastFlush = at

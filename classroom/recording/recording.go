@@ -1,8 +1,18 @@
 // Package recording is the lesson recording file (录播): one file holding
 // the voice (Opus packets as they went out), the board and lesson events,
-// periodic snapshots of the lesson state for seeking, and every slide
-// once, by content hash — everything a replay needs, offline, from a USB
-// stick or the sync's file transfer.
+// snapshots of the lesson state for seeking, and every slide once, by
+// content hash — everything a replay needs, offline, from a USB stick or
+// the sync's file transfer.
+//
+// Snapshots are a seeking aid, never needed to replay from the start. Each
+// holds the whole state (all the ink so far), so the Recorder takes them
+// sparingly enough that they stay a small share of the file however long
+// the lesson, and densely enough that a seek replays little (see Recorder;
+// measured in docs/BENCHMARKS.md). That is the writer's policy, not the
+// format: files written with a snapshot every 30 s read and seek the same.
+//
+// A lesson resumed after a crash goes on in the same file (Append), on one
+// timeline: its records continue AppendGap after the last one.
 //
 // Layout: the magic line "QIAO-RECORDING 1\n", one line of JSON header,
 // then records until the end of the file. A record is
@@ -65,7 +75,8 @@ type Record struct {
 type Writer struct {
 	f      *os.File
 	w      *bufio.Writer
-	last   time.Duration
+	base   time.Duration // added to the times given (Append: after the recording's end)
+	last   time.Duration // time of the last record in the file
 	slides map[string]bool
 	buf    [2 * binary.MaxVarintLen64]byte
 }
@@ -87,16 +98,26 @@ func Create(path string, h Header) (*Writer, error) {
 	return w, nil
 }
 
-// Add appends a record. Times never go backwards: an earlier time is
-// written as the latest time so far.
+// Add appends a record at time at (since the lesson started; for a writer
+// from Append, since the append). Times never go backwards: an earlier time
+// is written as the latest time so far.
 func (w *Writer) Add(kind byte, at time.Duration, payload []byte) error {
+	return w.put(kind, w.fileTime(at), payload)
+}
+
+// fileTime is the time in the file of a record added at at.
+func (w *Writer) fileTime(at time.Duration) time.Duration {
+	return max(at.Truncate(time.Millisecond)+w.base, w.last)
+}
+
+// put appends a record at file time at (at least w.last).
+func (w *Writer) put(kind byte, at time.Duration, payload []byte) error {
 	if kind < Audio || kind > Slide {
 		return fmt.Errorf("recording: unknown record kind %d", kind)
 	}
 	if len(payload) > MaxPayload {
 		return fmt.Errorf("recording: record of %d bytes, more than %d", len(payload), MaxPayload)
 	}
-	at = max(at.Truncate(time.Millisecond), w.last)
 	w.last = at
 	n := binary.PutUvarint(w.buf[:], uint64(at/time.Millisecond))
 	n += binary.PutUvarint(w.buf[n:], uint64(len(payload)))
