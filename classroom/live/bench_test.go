@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"qiao/audio"
+	"qiao/classroom/recording"
 	"qiao/classroom/relay"
 )
 
@@ -221,7 +223,8 @@ func TestBenchLatency(t *testing.T) {
 // with 5 remote classrooms listening: the host app in a child process
 // (voice capture, gate, Opus, WebRTC, playback device) — once with the relay
 // embedded in it (the LAN lesson: the default) and once with the relay
-// elsewhere (a district lesson). The remotes run in this process.
+// elsewhere (a district lesson). The host records the lesson, as the app's
+// host does. The remotes run in this process.
 func TestBenchHostCPU(t *testing.T) {
 	benchOnly(t)
 	for _, mode := range []string{"host-embedded", "host"} {
@@ -305,12 +308,28 @@ func childHost(mode string) int {
 		r = &lessonRelay{URL: os.Getenv("QIAO_TEST_LIVE_URL")}
 		r.Code, r.HostKey = os.Getenv("QIAO_TEST_LIVE_LESSON"), os.Getenv("QIAO_TEST_LIVE_KEY")
 	}
+	// The host records the lesson, as the app's host always does.
+	dir, err := os.MkdirTemp("", "qiao-bench-rec")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	var rec *recording.Recorder
+	hostRecorder = func() (Recorder, error) {
+		w, err := recording.Create(filepath.Join(dir, "lesson.qrec"), recording.Header{LessonID: "bench", Started: time.Now()})
+		if err != nil {
+			return nil, err
+		}
+		rec = recording.NewRecorder(w, recording.RecorderConfig{})
+		return rec, nil
+	}
 	p, err := startSession(ctx, true, r, "主讲", 440)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	defer p.Close()
+	defer func() { p.Close(); _ = rec.Close() }()
 	b, _ := json.Marshal(map[string]string{"URL": r.URL, "Code": r.Code, "Key": r.HostKey})
 	os.Stdout.Write(append(b, '\n'))
 	if _, err := bufio.NewReader(os.Stdin).ReadString('\n'); err != nil {

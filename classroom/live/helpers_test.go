@@ -170,6 +170,10 @@ type participant struct {
 	rec *recorder
 }
 
+// hostRecorder, when set, gives the host started by startSession a
+// recorder, as the app's host always has.
+var hostRecorder func() (Recorder, error)
+
 func startSession(ctx context.Context, host bool, r *lessonRelay, name string, freq float64) (*participant, error) {
 	api, err := loopbackAPI()
 	if err != nil {
@@ -182,6 +186,11 @@ func startSession(ctx context.Context, host bool, r *lessonRelay, name string, f
 	var s *Session
 	if host {
 		cfg.Key = r.HostKey
+		if hostRecorder != nil {
+			if cfg.Recorder, err = hostRecorder(); err != nil {
+				return nil, err
+			}
+		}
 		s, err = Host(ctx, cfg)
 	} else {
 		s, err = Join(ctx, cfg)
