@@ -25,6 +25,27 @@ CREATE TABLE library_entries (
 CREATE INDEX library_entries_by_tree ON library_entries (stage, subject, edition, grade, unit);
 CREATE INDEX library_entries_by_hash ON library_entries (hash);
 
+-- Which catalogue entries changed, in order, however they were written
+-- (through the library, by sync's ApplyRemote, by a rekey): the library's
+-- in-memory search index catches up from here. One row per entry, its seq
+-- renewed at every write. Local, not synced.
+CREATE TABLE library_touched (
+	seq INTEGER PRIMARY KEY AUTOINCREMENT,
+	entry_id TEXT NOT NULL UNIQUE
+);
+CREATE TRIGGER library_entries_touched_insert AFTER INSERT ON library_entries BEGIN
+	DELETE FROM library_touched WHERE entry_id = NEW.id;
+	INSERT INTO library_touched (entry_id) VALUES (NEW.id);
+END;
+CREATE TRIGGER library_entries_touched_update AFTER UPDATE ON library_entries BEGIN
+	DELETE FROM library_touched WHERE entry_id = NEW.id;
+	INSERT INTO library_touched (entry_id) VALUES (NEW.id);
+END;
+CREATE TRIGGER library_entries_touched_delete AFTER DELETE ON library_entries BEGIN
+	DELETE FROM library_touched WHERE entry_id = OLD.id;
+	INSERT INTO library_touched (entry_id) VALUES (OLD.id);
+END;
+
 -- What people did with the library, for the principal's indicators:
 -- opened, downloaded, contributed (school rows).
 CREATE TABLE library_events (
@@ -38,7 +59,7 @@ CREATE INDEX library_events_by_at ON library_events (at);
 
 -- This device's own state of the library: favourites, recently opened and
 -- last use of a district file (for the quota's least-recently-used
--- eviction). Local, not synced.
+-- eviction), in unix seconds. Local, not synced.
 CREATE TABLE library_local (
 	entry_id TEXT PRIMARY KEY NOT NULL,
 	favourite INTEGER NOT NULL DEFAULT 0 CHECK (favourite IN (0, 1)),
