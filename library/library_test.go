@@ -530,3 +530,46 @@ func FuzzParseQuery(f *testing.F) {
 		}
 	})
 }
+
+// Searches, tree reads and writes from several goroutines at once (run
+// with -race).
+func TestConcurrentReadsAndWrites(t *testing.T) {
+	s, _ := open(t)
+	ctx := context.Background()
+	if err := s.Generate(ctx, Scale{Entries: 300, Seed: 5}); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 3)
+	go func() {
+		for i := 0; i < 50; i++ {
+			if _, err := s.Put(ctx, Entry{Title: "并发 课件 " + strconv.Itoa(i), Kind: Courseware, Source: FromSchool, Hash: hashOf('d')}); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	for g := 0; g < 2; g++ {
+		go func() {
+			for i := 0; i < 50; i++ {
+				if _, err := s.Search(ctx, "并发", Filter{}, 0, 20); err != nil {
+					done <- err
+					return
+				}
+				if _, err := s.Tree(ctx, []string{"小学"}); err != nil {
+					done <- err
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for i := 0; i < 3; i++ {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if p := searchAll(t, s, "并发", Filter{}); p.Total != 50 {
+		t.Fatalf("found %d of 50", p.Total)
+	}
+}

@@ -155,7 +155,11 @@ func normRune(r rune) rune {
 // gram is a pair of adjacent characters as an index key.
 type gram uint64
 
-func pair(a, b rune) gram { return gram(uint64(a)<<32 | uint64(uint32(b))) }
+func pair(a, b rune) gram { return gram(uint64(uint32(a))<<33 | uint64(uint32(b))<<1) }
+
+// outside marks a gram found outside the title while grams are collected;
+// in the lowest bit, it sorts a title gram before the same gram outside.
+const outside gram = 1
 
 // doc is an entry as the index keeps it.
 type doc struct {
@@ -179,13 +183,13 @@ type index struct {
 	seq   int64 // library_touched applied through
 	docs  []doc
 	slot  map[string]int32
-	grams map[gram][]int32
+	grams map[gram][]uint32 // slot | inTitleBit
 	names map[string]uint32 // tree level values, interned
 	dead  int
 }
 
 func newIndex() *index {
-	return &index{slot: map[string]int32{}, grams: map[gram][]int32{}, names: map[string]uint32{"": 0}}
+	return &index{slot: map[string]int32{}, grams: map[gram][]uint32{}, names: map[string]uint32{"": 0}}
 }
 
 func (ix *index) name(v string) uint32 {
@@ -228,23 +232,45 @@ func (ix *index) add(r row, scratch []gram) []gram {
 	slot := int32(len(ix.docs))
 	ix.docs = append(ix.docs, d)
 	ix.slot[r.id] = slot
-	scratch = appendGrams(scratch[:0], d.text)
-	slices.Sort(scratch)
+	return ix.post(slot, scratch)
+}
+
+// titleBit marks a posting whose gram is in the entry's title.
+const titleBit = 1 << 31
+
+// post adds a slot's grams to the posting lists.
+func (ix *index) post(slot int32, scratch []gram) []gram {
+	d := &ix.docs[slot]
+	scratch = appendGrams(scratch[:0], d.text[:d.titleEnd], true)
+	scratch = appendGrams(scratch, d.text[d.titleEnd:], false)
+	slices.Sort(scratch) // by gram, then in the title first
 	for i, g := range scratch {
-		if i == 0 || g != scratch[i-1] {
-			ix.grams[g] = append(ix.grams[g], slot)
+		if i > 0 && g&^outside == scratch[i-1]&^outside {
+			continue
 		}
+		p := uint32(slot)
+		if g&outside == 0 {
+			p |= titleBit
+		}
+		ix.grams[g&^outside] = append(ix.grams[g&^outside], p)
 	}
 	return scratch
 }
 
-// appendGrams appends the character pairs of text (pairs never span a
-// space or a field break).
-func appendGrams(gs []gram, text string) []gram {
+// appendGrams appends the characters and character pairs of text (pairs
+// never span a space or a field break), marked outside unless title.
+func appendGrams(gs []gram, text string, title bool) []gram {
+	flag := outside
+	if title {
+		flag = 0
+	}
 	prev := rune(' ')
 	for _, r := range text {
-		if r != ' ' && r != '\n' && prev != ' ' && prev != '\n' {
-			gs = append(gs, pair(prev, r))
+		if r != ' ' && r != '\n' {
+			gs = append(gs, pair(r, 0)|flag)
+			if prev != ' ' && prev != '\n' {
+				gs = append(gs, pair(prev, r)|flag)
+			}
 		}
 		prev = r
 	}
@@ -274,13 +300,7 @@ func (ix *index) compact() {
 		slot := int32(len(fresh.docs))
 		fresh.docs = append(fresh.docs, d)
 		fresh.slot[d.id] = slot
-		scratch = appendGrams(scratch[:0], d.text)
-		slices.Sort(scratch)
-		for i, g := range scratch {
-			if i == 0 || g != scratch[i-1] {
-				fresh.grams[g] = append(fresh.grams[g], slot)
-			}
-		}
+		scratch = fresh.post(slot, scratch)
 	}
 	*ix = *fresh
 }
@@ -434,54 +454,68 @@ func (ix *index) match(terms []string, c compiled) []match {
 		return nil
 	}
 	var out []match
-	try := func(slot int32) {
+	if len(terms) == 0 {
+		for slot := range ix.docs {
+			if c.keeps(&ix.docs[slot]) {
+				out = append(out, match{int32(slot), 0})
+			}
+		}
+		return out
+	}
+	cands, exact := ix.candidates(terms)
+	for _, p := range cands {
+		slot := int32(p &^ titleBit)
 		d := &ix.docs[slot]
 		if !c.keeps(d) {
-			return
+			continue
+		}
+		if exact { // one term, and its posting list says where it is
+			score := int32(elsewhere)
+			if p&titleBit != 0 {
+				score = inTitle
+			}
+			out = append(out, match{slot, score})
+			continue
 		}
 		score := int32(0)
 		for _, t := range terms {
 			sc := termScore(d, t)
 			if sc == 0 {
-				return
+				score = 0
+				break
 			}
 			score += sc
 		}
-		out = append(out, match{slot, score})
-	}
-	cands, all := ix.candidates(terms)
-	if all {
-		for slot := range ix.docs {
-			try(int32(slot))
+		if score > 0 {
+			out = append(out, match{slot, score})
 		}
-		return out
-	}
-	for _, slot := range cands {
-		try(slot)
 	}
 	return out
 }
 
 // candidates is the shortest posting list of the terms' first character
-// pairs (every match, whole or scattered, holds its terms' first pairs),
-// or all slots when every term is one character.
-func (ix *index) candidates(terms []string) (slots []int32, all bool) {
+// or pair: every match, whole or scattered, holds its terms' first pair
+// (or character, for a term of one). exact is true when the query is one
+// term the list itself matches whole: one or two characters.
+func (ix *index) candidates(terms []string) (slots []uint32, exact bool) {
 	found := false
 	for _, t := range terms {
 		r0, n0 := utf8.DecodeRuneInString(t)
-		if n0 == len(t) {
-			continue
+		key, rest := pair(r0, 0), t[n0:]
+		if rest != "" {
+			r1, n1 := utf8.DecodeRuneInString(rest)
+			key, rest = pair(r0, r1), rest[n1:]
 		}
-		r1, _ := utf8.DecodeRuneInString(t[n0:])
-		p := ix.grams[pair(r0, r1)]
+		p := ix.grams[key]
 		if len(p) == 0 {
 			return nil, false
 		}
 		if !found || len(p) < len(slots) {
 			slots, found = p, true
 		}
+		exact = len(terms) == 1 && rest == ""
 	}
-	return slots, !found
+	return slots, exact
 }
 
 // Scores of a term in an entry.

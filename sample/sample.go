@@ -6,6 +6,7 @@ package sample
 import (
 	"context"
 
+	"qiao/library"
 	"qiao/research"
 	"qiao/school"
 	"qiao/store"
@@ -17,5 +18,8 @@ func Use(ctx context.Context, st *store.Store, schools *school.Service) error {
 	if err != nil {
 		return err
 	}
-	return research.New(st, sch.ID).Generate(ctx, research.SampleScale)
+	if err := research.New(st, sch.ID).Generate(ctx, research.SampleScale); err != nil {
+		return err
+	}
+	return library.New(st, nil, sch.ID).Generate(ctx, library.SampleScale)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"qiao/library"
 	"qiao/research"
 	"qiao/school"
 	"qiao/store"
@@ -27,5 +28,8 @@ func TestUseFillsTheSampleSchool(t *testing.T) {
 	groups, _ := research.New(st, sch.ID).Groups(ctx, 0)
 	if len(groups) == 0 {
 		t.Fatal("no sample research groups")
+	}
+	if p, err := library.New(st, nil, sch.ID).Search(ctx, "数学", library.Filter{}, 0, 10); err != nil || p.Total == 0 {
+		t.Fatalf("no sample library entries for 数学: %+v %v", p, err)
 	}
 }
