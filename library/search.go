@@ -493,29 +493,58 @@ func (ix *index) match(terms []string, c compiled) []match {
 	return out
 }
 
-// candidates is the shortest posting list of the terms' first character
-// or pair: every match, whole or scattered, holds its terms' first pair
-// (or character, for a term of one). exact is true when the query is one
-// term the list itself matches whole: one or two characters.
+// candidates are the slots holding what every match holds: each term's
+// first pair (or character, for a term of one) and every character of
+// every term — the intersection of their posting lists. exact is true
+// when the query is one term of one or two characters: then the list
+// itself is the matches, and its title bits say where.
 func (ix *index) candidates(terms []string) (slots []uint32, exact bool) {
-	found := false
+	var lists [][]uint32
 	for _, t := range terms {
 		r0, n0 := utf8.DecodeRuneInString(t)
-		key, rest := pair(r0, 0), t[n0:]
-		if rest != "" {
-			r1, n1 := utf8.DecodeRuneInString(rest)
-			key, rest = pair(r0, r1), rest[n1:]
+		key := pair(r0, 0)
+		if n0 < len(t) {
+			r1, n1 := utf8.DecodeRuneInString(t[n0:])
+			key = pair(r0, r1)
+			if len(terms) == 1 && n0+n1 == len(t) {
+				return ix.grams[key], true
+			}
+		} else if len(terms) == 1 {
+			return ix.grams[key], true
 		}
-		p := ix.grams[key]
-		if len(p) == 0 {
-			return nil, false
+		lists = append(lists, ix.grams[key])
+		for _, r := range t {
+			lists = append(lists, ix.grams[pair(r, 0)])
 		}
-		if !found || len(p) < len(slots) {
-			slots, found = p, true
-		}
-		exact = len(terms) == 1 && rest == ""
 	}
-	return slots, exact
+	slices.SortFunc(lists, func(a, b []uint32) int { return len(a) - len(b) })
+	slots = lists[0]
+	for _, l := range lists[1:] {
+		if len(slots) == 0 {
+			break
+		}
+		slots = intersect(slots, l)
+	}
+	return slots, false
+}
+
+// intersect keeps the postings of a whose slot is in b (both ascending).
+func intersect(a, b []uint32) []uint32 {
+	out := make([]uint32, 0, len(a))
+	j := 0
+	for _, p := range a {
+		slot := p &^ titleBit
+		for j < len(b) && b[j]&^titleBit < slot {
+			j++
+		}
+		if j == len(b) {
+			break
+		}
+		if b[j]&^titleBit == slot {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // Scores of a term in an entry.
