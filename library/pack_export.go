@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"time"
 
 	"qiao/content"
@@ -96,7 +97,7 @@ func (p *Packs) Export(ctx context.Context, sel Selection, dir string, info Pack
 		if copied {
 			rep.Copied++
 		}
-		t.fileDone()
+		t.finish(nil, f.size)
 	}
 	if err := writeAtomic(filepath.Join(dir, ManifestFile), manifest); err != nil {
 		return rep, &PackError{Code: PackWrite, Pack: info.Title, File: ManifestFile, Err: err}
@@ -119,7 +120,6 @@ func exportFile(ctx context.Context, files *content.Store, dir string, f planned
 	if ok, err := fileHasHash(dst, f.hash, f.size); err != nil {
 		return false, &PackError{Code: PackRead, Err: err}
 	} else if ok {
-		t.skip(f.size)
 		return false, nil
 	}
 	src, err := files.Open(f.hash)
@@ -127,7 +127,7 @@ func exportFile(ctx context.Context, files *content.Store, dir string, f planned
 		return false, &PackError{Code: PackRead, Err: err}
 	}
 	defer src.Close()
-	t.start(f.title, f.size, 0)
+	ft := t.start(f.title, f.size, 0)
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return false, &PackError{Code: PackWrite, Err: err}
 	}
@@ -136,7 +136,7 @@ func exportFile(ctx context.Context, files *content.Store, dir string, f planned
 	if err != nil {
 		return false, &PackError{Code: PackWrite, Err: err}
 	}
-	_, err = io.CopyBuffer(writerOnly{out}, t.reader(ctx, src), make([]byte, copyBuf))
+	_, err = io.CopyBuffer(writerOnly{out}, ft.reader(ctx, src), make([]byte, copyBuf))
 	if err == nil {
 		err = out.Sync()
 	}
@@ -220,11 +220,12 @@ type writerOnly struct{ w io.Writer }
 
 func (w writerOnly) Write(p []byte) (int, error) { return w.w.Write(p) }
 
-// tracker counts progress over a pack's files and reports it.
+// tracker counts progress over a pack's files and reports it, one call
+// at a time, from whichever goroutine copied the bytes.
 type tracker struct {
-	p    PackProgress
-	fn   func(PackProgress)
-	last int64 // CurrentDone at the last report
+	mu sync.Mutex
+	p  PackProgress
+	fn func(PackProgress)
 }
 
 func newTracker(plan []planned, fn func(PackProgress)) *tracker {
@@ -233,53 +234,74 @@ func newTracker(plan []planned, fn func(PackProgress)) *tracker {
 	for _, f := range plan {
 		t.p.Bytes += f.size
 	}
-	t.report()
+	t.report(nil)
 	return t
 }
 
-func (t *tracker) report() {
+// report calls fn with f as the current file (nil: none); t.mu is held.
+func (t *tracker) report(f *fileTrack) {
+	if f != nil {
+		t.p.Current, t.p.CurrentBytes, t.p.CurrentDone = f.title, f.size, f.done
+	} else {
+		t.p.Current, t.p.CurrentBytes, t.p.CurrentDone = "", 0, 0
+	}
 	if t.fn != nil {
 		t.fn(t.p)
 	}
 }
 
-// start begins a file of which done bytes are already in place.
-func (t *tracker) start(title string, size, done int64) {
-	t.p.Current, t.p.CurrentBytes, t.p.CurrentDone, t.last = title, size, done, done
-	t.p.BytesDone += done
-	t.report()
+// fileTrack is the progress of one file.
+type fileTrack struct {
+	t          *tracker
+	title      string
+	size, done int64
+	last       int64 // done at the last report
 }
 
-// add counts n more bytes of the current file.
-func (t *tracker) add(n int64) {
-	t.p.CurrentDone += n
-	t.p.BytesDone += n
-	if t.p.CurrentDone-t.last >= progressStep {
-		t.last = t.p.CurrentDone
-		t.report()
+// start begins a file of which done bytes are already in place.
+func (t *tracker) start(title string, size, done int64) *fileTrack {
+	f := &fileTrack{t: t, title: title, size: size, done: done, last: done}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.p.BytesDone += done
+	t.report(f)
+	return f
+}
+
+// add counts n more bytes of the file.
+func (f *fileTrack) add(n int64) {
+	f.t.mu.Lock()
+	defer f.t.mu.Unlock()
+	f.done += n
+	f.t.p.BytesDone += n
+	if f.done-f.last >= progressStep {
+		f.last = f.done
+		f.t.report(f)
 	}
 }
 
-// fileDone ends the current file, counting what was not copied as done.
-func (t *tracker) fileDone() {
-	t.p.BytesDone += t.p.CurrentBytes - t.p.CurrentDone
+// finish ends a file (copied, skipped or refused), counting what was not
+// copied as done. f may be nil: a file never started, of size bytes.
+func (t *tracker) finish(f *fileTrack, size int64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if f != nil {
+		size -= f.done
+	}
+	t.p.BytesDone += size
 	t.p.FilesDone++
-	t.p.Current, t.p.CurrentBytes, t.p.CurrentDone = "", 0, 0
-	t.report()
+	t.report(nil)
 }
 
-// skip counts a file that needs no copying.
-func (t *tracker) skip(size int64) { t.p.CurrentBytes = size }
-
 // reader counts what r yields and stops with ctx's error once ctx is done.
-func (t *tracker) reader(ctx context.Context, r io.Reader) io.Reader {
-	return &trackedReader{ctx: ctx, r: r, t: t}
+func (f *fileTrack) reader(ctx context.Context, r io.Reader) io.Reader {
+	return &trackedReader{ctx: ctx, r: r, f: f}
 }
 
 type trackedReader struct {
 	ctx context.Context
 	r   io.Reader
-	t   *tracker
+	f   *fileTrack
 }
 
 func (r *trackedReader) Read(p []byte) (int, error) {
@@ -287,6 +309,6 @@ func (r *trackedReader) Read(p []byte) (int, error) {
 		return 0, err
 	}
 	n, err := r.r.Read(p)
-	r.t.add(int64(n))
+	r.f.add(int64(n))
 	return n, err
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"sync"
 
 	"qiao/content"
 	"qiao/store"
@@ -69,31 +70,25 @@ func (p *Packs) ImportFS(ctx context.Context, pack fs.FS, progress func(PackProg
 	rep.Files = len(plan)
 	t := newTracker(plan, progress)
 	refused := map[string]bool{}
-	for _, f := range plan {
-		if err := ctx.Err(); err != nil {
-			return rep, &PackError{Code: PackCancelled, Pack: m.Title, Err: err}
-		}
-		if p.Files.Has(f.hash) {
-			rep.Present++
-			t.skip(f.size)
-			t.fileDone()
-			continue
-		}
-		err := p.importFile(ctx, pack, f, t)
-		t.fileDone()
+	if err := p.importFiles(ctx, pack, plan, t, func(f planned, err error) {
 		var pe *PackError
-		if errors.As(err, &pe) {
-			pe.Pack, pe.Entry, pe.File = m.Title, f.title, packPath(f.hash)
-		}
+		errors.As(err, &pe)
 		switch code := PackCodeOf(err); {
+		case err == errPresent:
+			rep.Present++
 		case err == nil:
 			rep.Copied++
 		case code == PackMissing || code == PackCorrupt:
+			pe.Pack = m.Title
 			rep.Refused = append(rep.Refused, pe)
 			refused[f.hash] = true
-		default:
-			return rep, err
 		}
+	}); err != nil {
+		var pe *PackError
+		if errors.As(err, &pe) {
+			pe.Pack = m.Title
+		}
+		return rep, err
 	}
 	var keep []PackEntry
 	for _, e := range m.Entries {
@@ -109,6 +104,73 @@ func (p *Packs) ImportFS(ctx context.Context, pack fs.FS, progress func(PackProg
 		return rep, &PackError{Code: PackWrite, Pack: m.Title, Err: err}
 	}
 	return rep, nil
+}
+
+// importWorkers is how many files an import copies at once, so one
+// file's fsync and hash check overlap the next file's copy.
+const importWorkers = 3
+
+// errPresent tells importFiles' done that the store already had a file.
+var errPresent = errors.New("already in the content store")
+
+// importFiles copies the plan's files with importWorkers goroutines and
+// calls done (on this goroutine) with each file's outcome: nil, errPresent,
+// or a *PackError. The first error other than PackMissing or PackCorrupt
+// stops the rest (the files in flight keep what they copied) and is
+// returned, with the pack's title set.
+func (p *Packs) importFiles(ctx context.Context, pack fs.FS, plan []planned, t *tracker, done func(planned, error)) error {
+	wctx, stop := context.WithCancel(ctx)
+	defer stop()
+	type result struct {
+		f   planned
+		err error
+	}
+	work, results := make(chan planned), make(chan result)
+	var wg sync.WaitGroup
+	for range importWorkers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for f := range work {
+				var err error
+				if p.Files.Has(f.hash) {
+					t.finish(nil, f.size)
+					err = errPresent
+				} else {
+					err = p.importFile(wctx, pack, f, t)
+				}
+				var pe *PackError
+				if errors.As(err, &pe) {
+					pe.Entry, pe.File = f.title, packPath(f.hash)
+				}
+				results <- result{f, err}
+			}
+		}()
+	}
+	go func() {
+		defer close(work)
+		for _, f := range plan {
+			select {
+			case work <- f:
+			case <-wctx.Done():
+				return
+			}
+		}
+	}()
+	go func() { wg.Wait(); close(results) }()
+	var first error
+	for r := range results {
+		if c := PackCodeOf(r.err); r.err == nil || r.err == errPresent || c == PackMissing || c == PackCorrupt {
+			done(r.f, r.err)
+		} else if first == nil {
+			first = r.err
+			stop()
+		}
+	}
+	if first == nil && ctx.Err() != nil { // cancelled between files
+		first = &PackError{Code: PackCancelled, Err: ctx.Err()}
+	}
+	return first
 }
 
 // openManifest reads and parses the pack's manifest.json.
@@ -127,6 +189,8 @@ func openManifest(pack fs.FS) (*Manifest, error) {
 // importFile copies one file of the pack into the content store,
 // continuing its partial file if an earlier import was cut.
 func (p *Packs) importFile(ctx context.Context, pack fs.FS, f planned, t *tracker) error {
+	var ft *fileTrack // nil until the copy starts
+	defer func() { t.finish(ft, f.size) }()
 	part, err := p.Files.Partial(f.hash, partialTag)
 	if err != nil {
 		return &PackError{Code: PackWrite, Err: err}
@@ -162,8 +226,8 @@ func (p *Packs) importFile(ctx context.Context, pack fs.FS, f planned, t *tracke
 	if err := skipTo(src, off); err != nil {
 		return &PackError{Code: PackRead, Err: err}
 	}
-	t.start(f.title, f.size, off)
-	r := &sourceReader{r: t.reader(ctx, src)}
+	ft = t.start(f.title, f.size, off)
+	r := &sourceReader{r: ft.reader(ctx, src)}
 	n, err := part.Append(off, r, f.size)
 	switch {
 	case ctx.Err() != nil:
