@@ -50,8 +50,8 @@ func (p *Packs) Import(ctx context.Context, dir string, progress func(PackProgre
 // with PackRead or PackCancelled before any entry is added; the bytes
 // copied so far are kept, and importing again continues each file from
 // where it stopped. Importing a pack again changes nothing. Memory use
-// does not grow with file sizes. progress may be nil; it is called on
-// this goroutine.
+// does not grow with file sizes. progress may be nil; it is called one
+// call at a time from the import's goroutines (not the caller's).
 func (p *Packs) ImportFS(ctx context.Context, pack fs.FS, progress func(PackProgress)) (ImportReport, error) {
 	var rep ImportReport
 	m, err := openManifest(pack)
