@@ -38,6 +38,9 @@ const (
 	CodeNotEnrolled = "not_enrolled"   // no district to fetch from
 )
 
+// FetchCodes are every code of a FetchError (each has a translation key).
+var FetchCodes = []string{CodePaused, CodeOutside, CodeNotOnServer, CodeNoEntry, CodeNoRoom, CodeDamaged, CodeBadSetting, CodeNotEnrolled}
+
 // FetchError is a download that did not happen, with a code the UI turns
 // into a message.
 type FetchError struct {
