@@ -89,15 +89,15 @@ func ParseWindow(s string) (Window, error) {
 		return Window{}, nil
 	}
 	a, b, ok := strings.Cut(s, "-")
-	from, err1 := clock(a)
-	to, err2 := clock(b)
+	from, err1 := parseClock(a)
+	to, err2 := parseClock(b)
 	if !ok || err1 != nil || err2 != nil {
 		return Window{}, &FetchError{Code: CodeBadSetting, Err: fmt.Errorf("the download window %q is not HH:MM-HH:MM, e.g. 22:00-06:00", s)}
 	}
 	return Window{from, to}, nil
 }
 
-func clock(s string) (int, error) {
+func parseClock(s string) (int, error) {
 	h, m, ok := strings.Cut(strings.TrimSpace(s), ":")
 	hh, err1 := strconv.Atoi(h)
 	mm, err2 := strconv.Atoi(m)

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"qiao/school"
+	qschool "qiao/school"
 	"qiao/store"
 )
 
@@ -92,7 +92,7 @@ type actor struct{ school, teacher string }
 
 // whoAmI reads the actor (before a write transaction: it reads outside one).
 func whoAmI(ctx context.Context, st *store.Store) (actor, error) {
-	sv := school.NewService(st)
+	sv := qschool.NewService(st)
 	s, ok, err := sv.Current(ctx)
 	if err != nil {
 		return actor{}, err

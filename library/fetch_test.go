@@ -16,7 +16,7 @@ import (
 	"qiao/district"
 	"qiao/internal/netsim"
 	"qiao/replica"
-	"qiao/school"
+	qschool "qiao/school"
 	"qiao/store"
 )
 
@@ -75,11 +75,11 @@ func (d *testDistrict) device(t testing.TB, schoolID, role, via string) *dev {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	sv := school.NewService(st)
-	if _, err := sv.Save(ctx, school.School{Name: "本地学校"}); err != nil {
+	sv := qschool.NewService(st)
+	if _, err := sv.Save(ctx, qschool.School{Name: "本地学校"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := sv.SaveUser(ctx, school.User{Name: "李老师", Role: school.Teacher}); err != nil {
+	if err := sv.SaveUser(ctx, qschool.User{Name: "李老师", Role: qschool.Teacher}); err != nil {
 		t.Fatal(err)
 	}
 	code, err := d.srv.DB().IssueCode(ctx, schoolID, role, time.Now().Add(time.Hour))

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"qiao/content"
-	"qiao/school"
+	qschool "qiao/school"
 	"qiao/store"
 )
 
@@ -29,7 +29,7 @@ func newQuotaWorld(t *testing.T) *quotaWorld {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	s, err := school.NewService(st).Save(ctx, school.School{Name: "一中"})
+	s, err := qschool.NewService(st).Save(ctx, qschool.School{Name: "一中"})
 	if err != nil {
 		t.Fatal(err)
 	}
