@@ -148,6 +148,9 @@ func testLibraryReviewQueue(t *testing.T, f *fixture) {
 	if cs := f.listed(admin, "?state=pending"); len(cs) != 1 {
 		t.Fatalf("review queue: %+v", cs)
 	}
+	if st := statusJSON(t, f.s); st.LibraryPending != 1 {
+		t.Fatalf("status page: %d contributions to review, want 1", st.LibraryPending)
+	}
 	if st, _, _ := f.file(b, "GET", h, nil, nil); st != http.StatusNotFound {
 		t.Fatalf("school B read a pending contribution's file: %d", st)
 	}
@@ -155,6 +158,9 @@ func testLibraryReviewQueue(t *testing.T, f *fixture) {
 	acc := f.contribution(f.call(admin, "POST", path+"/"+c.ID+"/accept", nil))
 	if acc.State != ContributionAccepted || acc.EntryID == "" {
 		t.Fatalf("accepted: %+v", acc)
+	}
+	if st := statusJSON(t, f.s); st.LibraryPending != 0 {
+		t.Fatalf("status page after accepting: %d to review", st.LibraryPending)
 	}
 	if st, _ := f.call(admin, "POST", path+"/"+c.ID+"/return", ReturnRequest{Reason: "late"}); st != http.StatusConflict {
 		t.Fatalf("deciding twice: %d", st)
