@@ -82,7 +82,7 @@ func OpenDB(ctx context.Context, dir string) (*DB, error) {
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(FULL)")
 	q.Set("_txlock", "immediate")
-	file := "file:" + filepath.ToSlash(filepath.Join(dir, DBFile))
+	file := store.FileURI(filepath.Join(dir, DBFile))
 	db, err := sql.Open("sqlite", file+"?"+q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("district: open database: %w", err)

@@ -135,6 +135,7 @@ func (s *Server) routes() {
 	api.HandleFunc("GET /v1/lessons/{code}", s.lessonHTTP)
 	api.HandleFunc("DELETE /v1/lessons/{code}", s.closeLessonHTTP)
 	api.HandleFunc("GET /v1/lessons/{code}/ws", s.lessonWS)
+	s.libraryRoutes(api) // the library's review queue (library.go)
 	s.mux.Handle("/v1/", s.authenticate(api))
 }
 

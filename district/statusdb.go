@@ -28,11 +28,13 @@ type Status struct {
 	RowsStored int64  `json:"rows_stored"`
 	// Conflicts7d counts conflict records written (or resolved) in the
 	// last 7 days; Errors24h the sync errors of the last 24 hours.
-	Conflicts7d int64          `json:"conflicts_7d"`
-	Errors24h   int64          `json:"errors_24h"`
-	Schools     []StatusSchool `json:"schools"`
-	Devices     []StatusDevice `json:"devices"`
-	Errors      []StatusError  `json:"errors"` // the latest StatusErrorCount, newest first
+	Conflicts7d int64 `json:"conflicts_7d"`
+	Errors24h   int64 `json:"errors_24h"`
+	// LibraryPending counts library contributions waiting for review.
+	LibraryPending int64          `json:"library_pending"`
+	Schools        []StatusSchool `json:"schools"`
+	Devices        []StatusDevice `json:"devices"`
+	Errors         []StatusError  `json:"errors"` // the latest StatusErrorCount, newest first
 }
 
 // StatusSchool is a school's line on the status page.
@@ -82,6 +84,7 @@ const (
 	statusScopeRowsSQL   = `SELECT scope, count(*) FROM sync_rows GROUP BY scope`
 	statusConflictsSQL   = `SELECT count(*) FROM sync_rows WHERE tbl = ? AND hlc >= ?`
 	statusErrorsSinceSQL = `SELECT count(*) FROM sync_errors WHERE at >= ?`
+	statusLibrarySQL     = `SELECT count(*) FROM library_contributions WHERE state = 'pending'`
 	statusSchoolsSQL     = `SELECT id, name, coalesce(code, '') FROM schools ORDER BY name, id`
 	// One indexed range count (sync_rows(scope, seq)) per device.
 	statusDevicesSQL = `SELECT d.id, d.name, d.school_id, d.role, d.enrolled_at, coalesce(d.revoked_at, 0), coalesce(d.last_seen, 0),
@@ -111,6 +114,7 @@ func (d *DB) Status(ctx context.Context, now time.Time) (Status, error) {
 		{&st.ServerSeq, statusSeqSQL, nil},
 		{&st.Conflicts7d, statusConflictsSQL, []any{syncproto.ConflictsTable, int64(cutoff)}},
 		{&st.Errors24h, statusErrorsSinceSQL, []any{now.Add(-24 * time.Hour).Unix()}},
+		{&st.LibraryPending, statusLibrarySQL, nil},
 	} {
 		if err := d.txQueryRow(ctx, tx, c.q, c.args...).Scan(c.dst); err != nil {
 			return st, fmt.Errorf("district: status: %w", err)

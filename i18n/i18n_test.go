@@ -15,6 +15,7 @@ import (
 
 	"qiao/assets"
 	"qiao/i18n"
+	"qiao/library"
 	"qiao/prefs"
 	"qiao/school"
 )
@@ -142,6 +143,9 @@ func TestEnumeratedKeysExist(t *testing.T) {
 	}
 	for i := range prefs.FontScales {
 		need = append(need, "fontscale."+strconv.Itoa(i))
+	}
+	for _, c := range library.FetchCodes {
+		need = append(need, "library.fetch."+c)
 	}
 	for _, k := range need {
 		if _, ok := zh[k]; !ok {

@@ -312,17 +312,52 @@ func (r *Replica) downloadFiles(ctx context.Context, rep *Report) error {
 	return nil
 }
 
-// download fetches hash into a partial file, resuming from what an
-// earlier, cut download left, and publishes it once its hash checks out.
+// download fetches one file for Sync and counts it in rep.
 func (r *Replica) download(ctx context.Context, hash string, rep *Report) error {
+	n, err := r.Download(ctx, hash, DownloadOptions{})
+	rep.FileBytesDown += n
+	switch {
+	case errors.Is(err, ErrNoFile):
+		rep.FilesWaiting++
+		return nil
+	case errors.Is(err, content.ErrHashMismatch):
+		slog.Warn("replica: a downloaded file did not match its hash; discarded", "hash", hash)
+		return nil
+	case err != nil:
+		return err
+	}
+	rep.FilesDown++
+	return nil
+}
+
+// ErrNoFile means the district server has no file with that hash that
+// this device may read (not uploaded yet, or another school's).
+var ErrNoFile = errors.New("replica: the district server has no such file for this device (yet)")
+
+// DownloadOptions shape one Download; the zero value downloads at full speed.
+type DownloadOptions struct {
+	// Body, if set, wraps the answer's body: a bandwidth cap, or a reader
+	// that fails to stop the transfer (the bytes before it are kept).
+	Body func(io.Reader) io.Reader
+	// Progress, if set, is called as bytes arrive with how many bytes of
+	// the file are held and its size (-1 while unknown).
+	Progress func(have, size int64)
+}
+
+// Download fetches hash from the district into Files: into a partial
+// file, resuming from what an earlier, cut download left (HTTP Range),
+// and publishes it only once its SHA-256 checks out. It returns the bytes
+// received; ErrNoFile if the server has none for this device,
+// content.ErrHashMismatch (the bytes were discarded) if they were wrong.
+func (r *Replica) Download(ctx context.Context, hash string, opt DownloadOptions) (int64, error) {
 	p, err := r.Files.Partial(hash, downloadTag)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	for attempt := 0; ; attempt++ {
 		off, err := p.Size()
 		if err != nil {
-			return err
+			return 0, err
 		}
 		var hdr http.Header
 		if off > 0 {
@@ -330,19 +365,17 @@ func (r *Replica) download(ctx context.Context, hash string, rep *Report) error 
 		}
 		res, err := r.send(ctx, http.MethodGet, r.fileURL(hash, ""), nil, hdr)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		switch {
 		case res.StatusCode == http.StatusNotFound:
 			res.Body.Close()
-			rep.FilesWaiting++
-			return nil
+			return 0, ErrNoFile
 		case res.StatusCode == http.StatusRequestedRangeNotSatisfiable && attempt == 0:
 			// The partial file is whole already (cut before Commit), or bogus.
 			res.Body.Close()
 			if _, err := p.Commit(); err == nil {
-				rep.FilesDown++
-				return nil
+				return 0, nil
 			}
 			p.Remove()
 			continue
@@ -350,32 +383,89 @@ func (r *Replica) download(ctx context.Context, hash string, rep *Report) error 
 			// The server sent the whole file: start over.
 			if err := p.Remove(); err != nil {
 				res.Body.Close()
-				return err
+				return 0, err
 			}
 			off = 0
 		case res.StatusCode == http.StatusPartialContent:
 			if !strings.HasPrefix(res.Header.Get("Content-Range"), "bytes "+strconv.FormatInt(off, 10)+"-") {
 				res.Body.Close()
-				return fmt.Errorf("replica: the district server sent %s for %s from byte %d", res.Header.Get("Content-Range"), hash, off)
+				return 0, fmt.Errorf("replica: the district server sent %s for %s from byte %d", res.Header.Get("Content-Range"), hash, off)
 			}
 		case res.StatusCode != http.StatusOK:
 			err := answerError(res)
 			res.Body.Close()
-			return err
+			return 0, err
 		}
-		n, err := p.Append(off, res.Body, district.MaxFileBytes)
+		var body io.Reader = res.Body
+		if opt.Progress != nil {
+			size := int64(-1)
+			if res.ContentLength >= 0 {
+				size = off + res.ContentLength
+			}
+			body = &progressReader{r: body, have: off, size: size, f: opt.Progress}
+		}
+		if opt.Body != nil {
+			body = opt.Body(body)
+		}
+		n, err := p.Append(off, body, district.MaxFileBytes)
 		res.Body.Close()
-		rep.FileBytesDown += n - off
 		if err != nil {
-			return fmt.Errorf("the connection to the district server broke during a file download (it resumes on the next sync): %w", err)
+			return n - off, fmt.Errorf("the connection to the district server broke during a file download (it resumes from byte %d): %w", n, err)
 		}
-		if _, err := p.Commit(); errors.Is(err, content.ErrHashMismatch) {
-			slog.Warn("replica: a downloaded file did not match its hash; discarded", "hash", hash)
-			return nil
-		} else if err != nil {
+		_, err = p.Commit()
+		return n - off, err
+	}
+}
+
+// progressReader reports the bytes held after every read.
+type progressReader struct {
+	r          io.Reader
+	have, size int64
+	f          func(have, size int64)
+}
+
+func (p *progressReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	if n > 0 {
+		p.have += int64(n)
+		p.f(p.have, p.size)
+	}
+	return n, err
+}
+
+// Upload sends the file hash from Files to the district for this
+// device's school, unless the server has it already, resuming an earlier
+// cut upload; districtWide uploads it for every school (district
+// administrators only).
+func (r *Replica) Upload(ctx context.Context, hash string, districtWide bool) error {
+	school := r.id.SchoolID
+	if districtWide {
+		school = ""
+	}
+	return r.upload(ctx, hash, school, &Report{})
+}
+
+// Call sends a signed JSON request to path on the district server (e.g.
+// /v1/library/contributions) with in as its body (nil for none) and
+// decodes the answer into out (nil to ignore it). A refusal is a
+// *ServerError.
+func (r *Replica) Call(ctx context.Context, method, path string, in, out any) error {
+	var body []byte
+	var rd io.Reader
+	if in != nil {
+		var err error
+		if body, err = json.Marshal(in); err != nil {
 			return err
 		}
-		rep.FilesDown++
-		return nil
+		rd = bytes.NewReader(body)
 	}
+	req, err := http.NewRequestWithContext(ctx, method, r.id.Server+path, rd)
+	if err != nil {
+		return err
+	}
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	_, err = r.c.signed(req, body, out)
+	return err
 }

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/gofrs/flock"
@@ -113,8 +114,17 @@ func dsn(path string, readOnly bool) string {
 		q.Add("_pragma", "synchronous(FULL)")
 		q.Set("_txlock", "immediate")
 	}
-	return "file:" + filepath.ToSlash(path) + "?" + q.Encode()
+	return FileURI(path) + "?" + q.Encode()
 }
+
+// FileURI is path as an SQLite URI filename. '%', '?' and '#' are escaped:
+// unescaped, a data folder named "资料#1" would open the file "资料" (the
+// rest read as a URI fragment) — another database, silently.
+func FileURI(path string) string {
+	return "file:" + uriEscaper.Replace(filepath.ToSlash(path))
+}
+
+var uriEscaper = strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")
 
 // Close closes the database and releases the data directory.
 func (s *Store) Close() error {

@@ -170,3 +170,24 @@ func TestSettingsRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestDataFolderWithURICharacters: a data folder whose name holds '#', '?'
+// or '%' opens its own database, not one named by the part before them.
+func TestDataFolderWithURICharacters(t *testing.T) {
+	ctx := context.Background()
+	base := t.TempDir()
+	for _, name := range []string{"资料#1", "a?b", "100%"} {
+		dir := filepath.Join(base, name)
+		s, err := Open(ctx, dir)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		s.Close()
+		if _, err := os.Stat(filepath.Join(dir, DBFile)); err != nil {
+			t.Fatalf("%s: the database is not in its folder: %v", name, err)
+		}
+	}
+	if ents, _ := os.ReadDir(base); len(ents) != 3 {
+		t.Fatalf("files outside the data folders: %v", ents)
+	}
+}

@@ -839,7 +839,7 @@ func (c *classroomState) hostScreen(ll *liveLesson) fyne.CanvasObject {
 		page.SetText(i18n.T("classroom.page", max(v.Page, 1)))
 		ll.showBoard(v)
 		on := ll.sess != nil && ll.state == live.Live
-		setEnabled(on, prev, next, startQuiz)
+		setEnabled(on, prev, next, startQuiz, openDeck)
 		chat.show(v, ll.ink.chatAt)
 		chat.setEnabled(on)
 

@@ -69,7 +69,9 @@ func (ll *liveLesson) chooseDeck(msg *widget.Label) {
 		}, msg)
 	}, ll.c.w.win)
 	d.SetFilter(storage.NewExtensionFileFilter(deckFileTypes))
+	d.Resize(dialogSize(ll.c.w.win))
 	d.Show()
+	go deck.Warm() // PDFium takes seconds to start on a 2-core PC: start it while the teacher chooses
 }
 
 // loadDeck reads and converts a deck off the UI goroutine and puts it to
@@ -113,4 +115,11 @@ func deckErrText(err error) string {
 		return i18n.T("classroom.deck.err." + string(c))
 	}
 	return liveErrText(err)
+}
+
+// dialogSize is a file dialog's size: most of the window, so a teacher
+// sees the files, not Fyne's small default.
+func dialogSize(win fyne.Window) fyne.Size {
+	sz := win.Canvas().Size()
+	return fyne.NewSize(sz.Width*0.8, sz.Height*0.8)
 }

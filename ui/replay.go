@@ -126,6 +126,7 @@ func (c *classroomState) chooseRecording(msg *widget.Label) {
 		c.openReplay(u.Path(), msg)
 	}, c.w.win)
 	d.SetFilter(storage.NewExtensionFileFilter([]string{classroom.RecordingExt}))
+	d.Resize(dialogSize(c.w.win))
 	d.Show()
 }
 

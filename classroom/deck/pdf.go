@@ -44,6 +44,14 @@ func pdfInstance() (pdfium.Pdfium, error) {
 	return inst, nil
 }
 
+// Warm starts the PDF renderer ahead of a likely import (while the user
+// picks a file), so the import itself does not wait for it.
+func Warm() {
+	pdf.mu.Lock()
+	defer pdf.mu.Unlock()
+	_, _ = pdfInstance()
+}
+
 // Close stops the PDF renderer if it was started; a later import starts it again.
 func Close() error {
 	pdf.mu.Lock()

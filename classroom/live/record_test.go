@@ -119,7 +119,7 @@ func TestRecordLiveLesson(t *testing.T) {
 	}
 	deck, err := host.PutDeck(pages)
 	must(err)
-	slide, hash := pages[3], deck[3]
+	slide, hash := pages[2], deck[2] // the lesson ends on page 3: pages count from 1
 	eventually(t, 10*time.Second, "the host sees its deck", func() bool { return len(host.View().Deck) == 4 })
 	must(host.TurnPage(2))
 	must(host.Stroke(relay.Stroke{ID: "s1", Page: 2, Color: "#e53935", Width: 25, Points: []int{100, 200, 300, 400}}))

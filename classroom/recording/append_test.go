@@ -53,9 +53,11 @@ func TestVersion1RecordingStillPlays(t *testing.T) {
 			t.Fatalf("seek to %v:\n got %s\nwant %s", target, got, want)
 		}
 	}
-	v := p.View()
-	if v.Page != 0 || len(v.Strokes) != 6 || v.Slide == nil {
-		t.Fatalf("at 12 s: page %d, %d strokes, slide %d bytes", v.Page, len(v.Strokes), len(v.Slide))
+	// The fixture draws on page 0, before any turn; the view counts pages
+	// from 1 as the live board does (page 0 shows page 1, its first slide).
+	v, st := p.View(), p.State()
+	if v.Page != 1 || len(st.Strokes) != 6 || st.Strokes[0].Page != 0 || v.Slide == nil {
+		t.Fatalf("at 12 s: page %d, %d strokes, slide %d bytes", v.Page, len(st.Strokes), len(v.Slide))
 	}
 	p.Seek(65 * time.Second)
 	if v := p.View(); v.Page != 1 || v.Quiz == nil || len(v.Chat) != 1 {

@@ -12,6 +12,8 @@
 //	qiao-district device revoke --data DIR [--db URL] --id ID
 //	qiao-district import-bundle --data DIR [--db URL] --out RETURN-FILE FILE
 //	qiao-district status password --data DIR [--db URL] [--loopback | --remove]
+//	qiao-district library review --data DIR [--db URL] [--state pending|accepted|returned|all]
+//	qiao-district library accept|return --data DIR [--db URL] --id ID [--reason TEXT]
 //	qiao-district version
 //
 // The database is SQLite in DIR unless --db (or $QIAO_DISTRICT_DB) names a
@@ -71,6 +73,9 @@ const usage = `Usage:
   qiao-district device revoke --data DIR [--db URL] --id ID
   qiao-district import-bundle --data DIR [--db URL] --out RETURN-FILE FILE
   qiao-district status password --data DIR [--db URL] [--loopback | --remove]
+  qiao-district library review --data DIR [--db URL] [--state pending|accepted|returned|all]
+  qiao-district library accept --data DIR [--db URL] --id ID
+  qiao-district library return --data DIR [--db URL] --id ID --reason TEXT
   qiao-district version
 
 Commands:
@@ -98,6 +103,11 @@ Commands:
                  and are refused while none is set. --loopback requires it
                  from loopback clients too (a reverse proxy on the server);
                  --remove removes it
+  library review list the resource library's contributions from schools
+                 (default: those waiting for review)
+  library accept accept a contribution: it joins the district's catalogue
+                 and reaches every school at its next sync
+  library return return a contribution to its school with a reason
   version        print the version
 
 The admin commands work on the database while the server runs.
@@ -163,6 +173,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return importBundle(ctx, args[1:], stdout, stderr)
 	case "status":
 		return statusCmd(ctx, args[1:], stdout, stderr)
+	case "library":
+		return library(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		if len(args) > 1 {
 			return usageError(stderr, "version takes no arguments")

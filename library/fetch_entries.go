@@ -1,0 +1,119 @@
+package library
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	qschool "qiao/school"
+	"qiao/store"
+)
+
+// This file reads and writes the few library rows that fetching, quota
+// and contributing need, with small queries of their own. The catalogue
+// (Service, Entry) owns the library's tables; fold these into it.
+
+// fileEntry is what fetching needs of a catalogue entry.
+type fileEntry struct {
+	ID, SchoolID, Title, Hash string
+	Size                      int64
+}
+
+// entryFile reads the live entry id.
+func entryFile(ctx context.Context, db *sql.DB, id string) (fileEntry, error) {
+	var e fileEntry
+	err := db.QueryRowContext(ctx, `SELECT id, school_id, title, hash, size FROM library_entries WHERE id = ? AND deleted = 0`, id).
+		Scan(&e.ID, &e.SchoolID, &e.Title, &e.Hash, &e.Size)
+	if errors.Is(err, sql.ErrNoRows) {
+		return e, &FetchError{Code: CodeNoEntry, Err: fmt.Errorf("library: no catalogue entry %s", id)}
+	}
+	return e, err
+}
+
+// subscribedFiles lists the live entries any of subs matches, one per
+// file, in the catalogue's tree order.
+func subscribedFiles(ctx context.Context, db *sql.DB, subs []Subscription) ([]fileEntry, error) {
+	if len(subs) == 0 {
+		return nil, nil
+	}
+	var where []string
+	var args []any
+	for _, s := range subs {
+		var and []string
+		for _, c := range []struct {
+			col string
+			v   any
+			set bool
+		}{{"stage", s.Stage, s.Stage != ""}, {"subject", s.Subject, s.Subject != ""}, {"edition", s.Edition, s.Edition != ""},
+			{"grade", s.Grade, s.Grade != 0}, {"unit", s.Unit, s.Unit != ""}, {"kind", s.Kind, s.Kind != ""}} {
+			if c.set {
+				and = append(and, c.col+" = ?")
+				args = append(args, c.v)
+			}
+		}
+		if len(and) == 0 {
+			and = []string{"1"}
+		}
+		where = append(where, "("+strings.Join(and, " AND ")+")")
+	}
+	rows, err := db.QueryContext(ctx, `SELECT id, school_id, title, hash, size FROM library_entries
+		WHERE deleted = 0 AND (`+strings.Join(where, " OR ")+`) ORDER BY stage, subject, edition, grade, unit, title, id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("library: subscribed entries: %w", err)
+	}
+	defer rows.Close()
+	seen := map[string]bool{}
+	var out []fileEntry
+	for rows.Next() {
+		var e fileEntry
+		if err := rows.Scan(&e.ID, &e.SchoolID, &e.Title, &e.Hash, &e.Size); err != nil {
+			return nil, err
+		}
+		if !seen[e.Hash] {
+			seen[e.Hash] = true
+			out = append(out, e)
+		}
+	}
+	return out, rows.Err()
+}
+
+// Usage events (library_events).
+const (
+	eventOpened      = "opened"
+	eventDownloaded  = "downloaded"
+	eventContributed = "contributed"
+)
+
+// actor is who usage events are recorded for: this school and its user.
+type actor struct{ school, teacher string }
+
+// whoAmI reads the actor (before a write transaction: it reads outside one).
+func whoAmI(ctx context.Context, st *store.Store) (actor, error) {
+	sv := qschool.NewService(st)
+	s, ok, err := sv.Current(ctx)
+	if err != nil {
+		return actor{}, err
+	}
+	if !ok {
+		return actor{}, errors.New("library: this installation has no school yet")
+	}
+	u, err := sv.User(ctx)
+	return actor{s.ID, u.Name}, err
+}
+
+// logEvent records a usage event in tx.
+func (a actor) logEvent(tx *store.Tx, entryID, action string, at time.Time) error {
+	_, err := tx.Put("library_events", a.school, "", store.Fields{"entry_id": entryID, "action": action, "teacher": a.teacher, "at": at.Unix()})
+	return err
+}
+
+// touch records that entry was used now (the quota evicts the least
+// recently used district files first).
+func touch(tx *store.Tx, entryID string, at time.Time) error {
+	_, err := tx.Exec(`INSERT INTO library_local(entry_id, used_at) VALUES (?, ?)
+		ON CONFLICT(entry_id) DO UPDATE SET used_at = excluded.used_at`, entryID, at.Unix())
+	return err
+}
