@@ -78,7 +78,7 @@ func (c *Contributor) Contribute(ctx context.Context, path string, f Contributio
 		return "", Contribution{}, err
 	}
 	f.Hash, f.Size = ref.Hash, ref.Size
-	who, err := whoAmI(ctx, c.st)
+	who, err := whoAmI(ctx, c.st, c.files)
 	if err != nil {
 		return "", Contribution{}, err
 	}
@@ -87,7 +87,7 @@ func (c *Contributor) Contribute(ctx context.Context, path string, f Contributio
 	}
 	tags, _ := json.Marshal(f.Tags)
 	err = c.st.Update(ctx, func(tx *store.Tx) error {
-		rec, err := tx.Put("library_entries", who.school, "", store.Fields{
+		rec, err := tx.Put("library_entries", who.svc.SchoolID(), "", store.Fields{
 			"title": f.Title, "stage": f.Stage, "subject": f.Subject, "edition": f.Edition, "grade": f.Grade, "unit": f.Unit,
 			"kind": f.Kind, "source": "teacher", "file_name": f.FileName, "size": f.Size, "hash": f.Hash, "tags": string(tags),
 			"uploaded_by": f.UploadedBy, "licence": f.Licence, "created_at": c.Now().Unix(),
@@ -126,12 +126,12 @@ func (c *Contributor) ContributeEntry(ctx context.Context, entryID string) (Cont
 	if err := c.rep.Call(ctx, http.MethodPost, "/v1/library/contributions", f, &con); err != nil {
 		return Contribution{}, err
 	}
-	who, err := whoAmI(ctx, c.st)
+	who, err := whoAmI(ctx, c.st, c.files)
 	if err != nil {
 		return con, err
 	}
-	err = c.st.Update(ctx, func(tx *store.Tx) error { return who.logEvent(tx, entryID, eventContributed, c.Now()) })
-	return con, err
+	who.svc.now = c.Now
+	return con, who.svc.Contributed(ctx, entryID, who.teacher)
 }
 
 // Contributions lists this school's contributions and their state

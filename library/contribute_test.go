@@ -50,7 +50,7 @@ func TestContributeAcceptReturn(t *testing.T) {
 	if con.State != ContributionPending || con.Fields.FileName != "秋天的雨.pptx" || con.Fields.UploadedBy != "李老师" {
 		t.Fatalf("contribution: %+v", con)
 	}
-	if events(t, teacher.st, eventContributed) != 1 {
+	if events(t, teacher.st, ActionContributed) != 1 {
 		t.Fatal("no contributed event")
 	}
 	// Denied to a teacher's device.

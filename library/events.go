@@ -3,6 +3,7 @@ package library
 import (
 	"context"
 	"strings"
+	"time"
 
 	"qiao/store"
 )
@@ -28,9 +29,18 @@ func (s *Service) Opened(ctx context.Context, entryID, teacher string) error {
 // Downloaded records that the entry's file was fetched for teacher: a
 // usage event, and its last use on this device.
 func (s *Service) Downloaded(ctx context.Context, entryID, teacher string) error {
-	return s.record(ctx, entryID, teacher, ActionDownloaded, `INSERT INTO library_local (entry_id, used_at) VALUES (?1, ?2)
-		ON CONFLICT(entry_id) DO UPDATE SET used_at=excluded.used_at`)
+	return s.record(ctx, entryID, teacher, ActionDownloaded, usedLocal)
 }
+
+// Used records that the entry's file was used on this device at t (the
+// quota evicts the least recently used district files first).
+func (s *Service) Used(ctx context.Context, entryID string, t time.Time) error {
+	_, err := s.st.DB.ExecContext(ctx, usedLocal, entryID, t.Unix())
+	return err
+}
+
+const usedLocal = `INSERT INTO library_local (entry_id, used_at) VALUES (?1, ?2)
+		ON CONFLICT(entry_id) DO UPDATE SET used_at=excluded.used_at`
 
 // Contributed records that teacher sent the entry to the district.
 func (s *Service) Contributed(ctx context.Context, entryID, teacher string) error {

@@ -452,23 +452,16 @@ func (f *Fetcher) gate(background bool) error {
 
 // done records a file now present: its use and, if downloaded, the event.
 func (f *Fetcher) done(ctx context.Context, e fileEntry, downloaded bool) error {
-	now := f.Now()
-	var who actor
-	if downloaded {
-		var err error
-		if who, err = whoAmI(ctx, f.st); err != nil {
-			return err
-		}
-		f.track(e, func(p *FileProgress) { p.State, p.Have, p.Err = StateDone, p.Size, nil })
+	who, err := whoAmI(ctx, f.st, f.files)
+	if err != nil {
+		return err
 	}
-	return f.st.Update(ctx, func(tx *store.Tx) error {
-		if downloaded {
-			if err := who.logEvent(tx, e.ID, eventDownloaded, now); err != nil {
-				return err
-			}
-		}
-		return touch(tx, e.ID, now)
-	})
+	if !downloaded {
+		return who.svc.Used(ctx, e.ID, f.Now())
+	}
+	f.track(e, func(p *FileProgress) { p.State, p.Have, p.Err = StateDone, p.Size, nil })
+	who.svc.now = f.Now
+	return who.svc.Downloaded(ctx, e.ID, who.teacher)
 }
 
 // subscribedHashes returns a test for the files subscriptions name.

@@ -6,8 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
+	"qiao/content"
 	qschool "qiao/school"
 	"qiao/store"
 )
@@ -80,18 +80,15 @@ func subscribedFiles(ctx context.Context, db *sql.DB, subs []Subscription) ([]fi
 	return out, rows.Err()
 }
 
-// Usage events (library_events).
-const (
-	eventOpened      = "opened"
-	eventDownloaded  = "downloaded"
-	eventContributed = "contributed"
-)
+// actor is who usage events are recorded for: this school's catalogue
+// service and its user.
+type actor struct {
+	svc     *Service
+	teacher string
+}
 
-// actor is who usage events are recorded for: this school and its user.
-type actor struct{ school, teacher string }
-
-// whoAmI reads the actor (before a write transaction: it reads outside one).
-func whoAmI(ctx context.Context, st *store.Store) (actor, error) {
+// whoAmI reads the actor.
+func whoAmI(ctx context.Context, st *store.Store, files *content.Store) (actor, error) {
 	sv := qschool.NewService(st)
 	s, ok, err := sv.Current(ctx)
 	if err != nil {
@@ -101,19 +98,5 @@ func whoAmI(ctx context.Context, st *store.Store) (actor, error) {
 		return actor{}, errors.New("library: this installation has no school yet")
 	}
 	u, err := sv.User(ctx)
-	return actor{s.ID, u.Name}, err
-}
-
-// logEvent records a usage event in tx.
-func (a actor) logEvent(tx *store.Tx, entryID, action string, at time.Time) error {
-	_, err := tx.Put("library_events", a.school, "", store.Fields{"entry_id": entryID, "action": action, "teacher": a.teacher, "at": at.Unix()})
-	return err
-}
-
-// touch records that entry was used now (the quota evicts the least
-// recently used district files first).
-func touch(tx *store.Tx, entryID string, at time.Time) error {
-	_, err := tx.Exec(`INSERT INTO library_local(entry_id, used_at) VALUES (?, ?)
-		ON CONFLICT(entry_id) DO UPDATE SET used_at = excluded.used_at`, entryID, at.Unix())
-	return err
+	return actor{New(st, files, s.ID), u.Name}, err
 }

@@ -172,7 +172,7 @@ func sameFile(t testing.TB, v *dev, hash string, data []byte) {
 	}
 }
 
-func events(t testing.TB, st *store.Store, action string) int {
+func events(t testing.TB, st *store.Store, action Action) int {
 	t.Helper()
 	var n int
 	if err := st.DB.QueryRow(`SELECT count(*) FROM library_events WHERE action = ? AND deleted = 0`, action).Scan(&n); err != nil {
@@ -243,12 +243,12 @@ func TestFetchOnDemandResumesThroughCuts(t *testing.T) {
 	if p := f.Progress(); p.FilesDone != 1 || p.Have != int64(len(data)) || p.Size != int64(len(data)) {
 		t.Fatalf("progress at the end: %+v", p)
 	}
-	if n := events(t, b.st, eventDownloaded); n != 1 {
+	if n := events(t, b.st, ActionDownloaded); n != 1 {
 		t.Fatalf("%d downloaded events, want 1", n)
 	}
 	// Fetching again downloads nothing and records no second download.
-	if err := f.Fetch(ctx, ids[0]); err != nil || events(t, b.st, eventDownloaded) != 1 {
-		t.Fatalf("second fetch: %v, %d events", err, events(t, b.st, eventDownloaded))
+	if err := f.Fetch(ctx, ids[0]); err != nil || events(t, b.st, ActionDownloaded) != 1 {
+		t.Fatalf("second fetch: %v, %d events", err, events(t, b.st, ActionDownloaded))
 	}
 	t.Logf("%d cut fetches", failures)
 }

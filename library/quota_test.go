@@ -55,13 +55,15 @@ func (w *quotaWorld) file(n int, seed uint64, table, school string, usedAt int64
 	case school != "":
 		f["source"] = "teacher"
 	}
+	var id string
 	err = w.st.Update(context.Background(), func(tx *store.Tx) error {
 		rec, err := tx.Put(table, school, "", f)
-		if err == nil && usedAt > 0 {
-			err = touch(tx, rec.ID, time.Unix(usedAt, 0))
-		}
+		id = rec.ID
 		return err
 	})
+	if err == nil && usedAt > 0 {
+		err = New(w.st, nil, school).Used(context.Background(), id, time.Unix(usedAt, 0))
+	}
 	if err != nil {
 		w.t.Fatal(err)
 	}
