@@ -12,9 +12,8 @@ import (
 	"qiao/store"
 )
 
-// This file reads and writes the few library rows that fetching, quota
-// and contributing need, with small queries of their own. The catalogue
-// (Service, Entry) owns the library's tables; fold these into it.
+// The few catalogue reads fetching needs (an entry's file, the files
+// subscriptions name), and who usage events are recorded for.
 
 // fileEntry is what fetching needs of a catalogue entry.
 type fileEntry struct {
@@ -42,18 +41,8 @@ func subscribedFiles(ctx context.Context, db *sql.DB, subs []Subscription) ([]fi
 	var where []string
 	var args []any
 	for _, s := range subs {
-		var and []string
-		for _, c := range []struct {
-			col string
-			v   any
-			set bool
-		}{{"stage", s.Stage, s.Stage != ""}, {"subject", s.Subject, s.Subject != ""}, {"edition", s.Edition, s.Edition != ""},
-			{"grade", s.Grade, s.Grade != 0}, {"unit", s.Unit, s.Unit != ""}, {"kind", s.Kind, s.Kind != ""}} {
-			if c.set {
-				and = append(and, c.col+" = ?")
-				args = append(args, c.v)
-			}
-		}
+		and, a := treeWhere(s.Stage, s.Subject, s.Edition, s.Grade, s.Unit, s.Kind)
+		args = append(args, a...)
 		if len(and) == 0 {
 			and = []string{"1"}
 		}

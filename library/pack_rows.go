@@ -1,8 +1,8 @@
 package library
 
-// The packs' own minimal access to library_entries, until the catalogue's
-// Service lands: read entries by a Selection, insert a batch in one
-// transaction. To be folded into the catalogue's API.
+// The packs' access to library_entries: whole rows by a Selection in SQL
+// (a pack needs every field and the files' hashes, not the catalogue's
+// in-memory index), and a batch insert in one transaction.
 
 import (
 	"context"
@@ -37,20 +37,8 @@ func selectEntries(ctx context.Context, st *store.Store, sel Selection) ([]PackE
 		b, _ := json.Marshal(sel.IDs)
 		args = append(args, string(b))
 	} else {
-		for _, f := range []struct {
-			col string
-			v   any
-			set bool
-		}{
-			{"stage", sel.Stage, sel.Stage != ""}, {"subject", sel.Subject, sel.Subject != ""},
-			{"edition", sel.Edition, sel.Edition != ""}, {"grade", sel.Grade, sel.Grade != 0},
-			{"unit", sel.Unit, sel.Unit != ""}, {"kind", sel.Kind, sel.Kind != ""},
-		} {
-			if f.set {
-				where = append(where, f.col+" = ?")
-				args = append(args, f.v)
-			}
-		}
+		w, a := treeWhere(sel.Stage, sel.Subject, sel.Edition, sel.Grade, sel.Unit, sel.Kind)
+		where, args = append(where, w...), append(args, a...)
 	}
 	rows, err := st.DB.QueryContext(ctx, `SELECT `+entryColumns+` FROM `+entriesTable+
 		` WHERE `+strings.Join(where, " AND ")+` ORDER BY stage, subject, edition, grade, unit, title, id`, args...)
@@ -126,4 +114,24 @@ func insertEntries(ctx context.Context, st *store.Store, schoolID string, entrie
 		return nil
 	})
 	return added, err
+}
+
+// treeWhere is the SQL conditions on library_entries for a place in the
+// textbook tree and a kind; empty values (grade 0) match anything.
+func treeWhere(stage, subject, edition string, grade int, unit, kind string) (where []string, args []any) {
+	for _, f := range []struct {
+		col string
+		v   any
+		set bool
+	}{
+		{"stage", stage, stage != ""}, {"subject", subject, subject != ""},
+		{"edition", edition, edition != ""}, {"grade", grade, grade != 0},
+		{"unit", unit, unit != ""}, {"kind", kind, kind != ""},
+	} {
+		if f.set {
+			where = append(where, f.col+" = ?")
+			args = append(args, f.v)
+		}
+	}
+	return where, args
 }
