@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"qiao/classroom/deck"
+	"runtime/debug"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -50,11 +51,23 @@ func Run(d Deps) {
 	ctx, stopPoll := context.WithCancel(context.Background())
 	defer stopPoll()
 	go w.sync.poll(ctx, syncPollEvery)
-	if os.Getenv(ReadyEnv) != "" {
-		a.Lifecycle().SetOnStarted(func() { go reportReady() })
-	}
+	a.Lifecycle().SetOnStarted(func() {
+		if os.Getenv(ReadyEnv) != "" {
+			go reportReady()
+		}
+		go settle()
+	})
 	w.win.ShowAndRun()
 	_ = deck.Close() // the PDF renderer, if a deck was opened
+}
+
+// settle hands the start-up's garbage back to the operating system once
+// the window is up: opening the store and parsing the fonts peak at about
+// twice the heap the idle app keeps, and the runtime would otherwise
+// return those pages only slowly — memory a 4 GB classroom PC needs.
+func settle() {
+	time.Sleep(time.Second)
+	debug.FreeOSMemory()
 }
 
 // syncPollEvery is how often the status bar re-reads the sync status.
