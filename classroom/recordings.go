@@ -15,6 +15,7 @@ import (
 
 	"qiao/classroom/recording"
 	"qiao/content"
+	"qiao/school"
 	"qiao/store"
 )
 
@@ -100,8 +101,12 @@ func (r *Recordings) Create(ctx context.Context, l Lesson) (*recording.Recorder,
 	if started.IsZero() {
 		started = r.svc.now()
 	}
-	w, err := recording.Create(p, recording.Header{LessonID: l.ID, Title: l.Title, Subject: l.Subject, Grade: l.Grade,
-		School: l.SchoolID, Teacher: l.Teacher, Started: started})
+	h := recording.Header{LessonID: l.ID, Title: l.Title, Subject: l.Subject, Grade: l.Grade,
+		School: l.SchoolID, Teacher: l.Teacher, Started: started}
+	if sch, ok, err := school.NewService(r.svc.st).Current(ctx); err == nil && ok && sch.ID == l.SchoolID {
+		h.SchoolName = sch.Name
+	}
+	w, err := recording.Create(p, h)
 	if err != nil {
 		return nil, err
 	}

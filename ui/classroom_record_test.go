@@ -56,6 +56,9 @@ func TestClassroomRecordsTheLesson(t *testing.T) {
 	if f.Header.LessonID != l.ID || f.Duration != rec.Duration {
 		t.Errorf("kept file: lesson %q, %v; row says %v", f.Header.LessonID, f.Duration, rec.Duration)
 	}
+	if sch, _, _ := h.w.deps.Schools.Current(ctx); f.Header.SchoolName != sch.Name || sch.Name == "" {
+		t.Errorf("the recording names the host school %q, want %q", f.Header.SchoolName, sch.Name)
+	}
 	if ents, _ := os.ReadDir(c.recs.Dir()); len(ents) != 0 {
 		t.Errorf("left in the recordings folder: %v", ents)
 	}

@@ -265,9 +265,12 @@ func (c *classroomState) stopReplay() {
 func (r *replay) screen() fyne.CanvasObject {
 	h := r.p.Header()
 	head := rsHeading(i18n.T("classroom.replay.heading", h.Subject, gradeName(h.Grade), h.Title), theme.SizeNameSubHeadingText)
-	school := h.School
+	school := h.SchoolName
 	if sch, ok, _ := r.c.w.deps.Schools.Current(r.c.w.ctx); ok && sch.ID == h.School {
 		school = sch.Name
+	}
+	if school == "" {
+		school = h.School
 	}
 	about := rsWrapped(strings.Join([]string{i18n.T("classroom.replay.teacher", h.Teacher),
 		i18n.T("classroom.replay.school", school),

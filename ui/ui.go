@@ -55,17 +55,17 @@ func Run(d Deps) {
 		if os.Getenv(ReadyEnv) != "" {
 			go reportReady()
 		}
-		go settle()
+		go returnStartupMemory()
 	})
 	w.win.ShowAndRun()
 	_ = deck.Close() // the PDF renderer, if a deck was opened
 }
 
-// settle hands the start-up's garbage back to the operating system once
+// returnStartupMemory hands the start-up's garbage back to the operating system once
 // the window is up: opening the store and parsing the fonts peak at about
 // twice the heap the idle app keeps, and the runtime would otherwise
 // return those pages only slowly — memory a 4 GB classroom PC needs.
-func settle() {
+func returnStartupMemory() {
 	time.Sleep(time.Second)
 	debug.FreeOSMemory()
 }

@@ -55,13 +55,16 @@ const (
 
 // Header describes the lesson recorded.
 type Header struct {
-	LessonID string    `json:"lesson_id"`
-	Title    string    `json:"title"`
-	Subject  string    `json:"subject"`
-	Grade    int       `json:"grade"`
-	School   string    `json:"school"`
-	Teacher  string    `json:"teacher"`
-	Started  time.Time `json:"started"`
+	LessonID string `json:"lesson_id"`
+	Title    string `json:"title"`
+	Subject  string `json:"subject"`
+	Grade    int    `json:"grade"`
+	School   string `json:"school"`
+	// SchoolName is the host school's name when recorded, so a replay at
+	// another school can say who taught.
+	SchoolName string    `json:"school_name,omitempty"`
+	Teacher    string    `json:"teacher"`
+	Started    time.Time `json:"started"`
 }
 
 // Record is one record of a recording.
