@@ -351,11 +351,11 @@ func (ll *liveLesson) teardown() func() {
 		ll.stop = nil
 	}
 	sess, lan, code, closeAPI := ll.sess, ll.lan, ll.code, ll.closeAPI
-	rec, rs, id, ctx := ll.rec, ll.c.recs, ll.lesson.ID, ll.c.w.ctx
+	rec, rs, l, ctx, deps := ll.rec, ll.c.recs, ll.lesson, ll.c.w.ctx, ll.c.w.deps
 	ll.rec = nil
 	return func() {
 		closeAll(sess, lan, code, closeAPI)
-		keepRecording(ctx, rs, rec, id)
+		keepRecording(ctx, deps, rs, rec, l)
 	}
 }
 

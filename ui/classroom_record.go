@@ -12,6 +12,7 @@ import (
 	"qiao/classroom/live"
 	"qiao/classroom/recording"
 	"qiao/i18n"
+	"qiao/library"
 )
 
 // The host records every lesson (录播): the recording is written under the
@@ -55,17 +56,27 @@ func startRecording(ctx context.Context, rs *classroom.Recordings, l classroom.L
 	return rec
 }
 
-// keepRecording closes rec and keeps it as lesson id's recording. It runs
-// off the UI goroutine, after the session is closed.
-func keepRecording(ctx context.Context, rs *classroom.Recordings, rec *recording.Recorder, id string) {
+// keepRecording closes rec, keeps it as lesson l's recording and lists it
+// in the school's resource library (录播课). It runs off the UI goroutine,
+// after the session is closed.
+func keepRecording(ctx context.Context, deps Deps, rs *classroom.Recordings, rec *recording.Recorder, l classroom.Lesson) {
 	if rec == nil {
 		return
 	}
 	if err := rec.Close(); err != nil {
 		fyne.LogError("classroom: finish the recording", err)
 	}
-	if _, err := rs.Keep(ctx, id); err != nil {
+	r, err := rs.Keep(ctx, l.ID)
+	if err != nil {
 		fyne.LogError("classroom: keep the recording", err)
+		return
+	}
+	if r.Hash == "" {
+		return
+	}
+	if _, err := library.New(deps.Store, deps.Files, l.SchoolID).KeepLesson(ctx, library.Lesson{ID: l.ID, Title: l.Title,
+		Subject: l.Subject, Grade: l.Grade, Teacher: l.Teacher, Started: l.Started, Hash: r.Hash, Size: r.Bytes}); err != nil {
+		fyne.LogError("classroom: list the recording in the library", err)
 	}
 }
 

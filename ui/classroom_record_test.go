@@ -13,6 +13,7 @@ import (
 	"qiao/classroom/live"
 	"qiao/classroom/recording"
 	"qiao/i18n"
+	"qiao/library"
 )
 
 // TestClassroomRecordsTheLesson: the host records the lesson it starts,
@@ -58,6 +59,20 @@ func TestClassroomRecordsTheLesson(t *testing.T) {
 	}
 	if sch, _, _ := h.w.deps.Schools.Current(ctx); f.Header.SchoolName != sch.Name || sch.Name == "" {
 		t.Errorf("the recording names the host school %q, want %q", f.Header.SchoolName, sch.Name)
+	}
+	lib := library.New(h.st, h.w.deps.Files, l.SchoolID)
+	p2, err := lib.Search(ctx, l.Title, library.Filter{Kind: library.Recording}, 0, 50)
+	n := 0
+	for _, e := range p2.Entries {
+		if e.LessonID == l.ID {
+			n++
+			if e.Hash != rec.Hash || e.Subject != l.Subject || e.Grade != l.Grade {
+				t.Errorf("the lesson's library entry: %+v", e)
+			}
+		}
+	}
+	if err != nil || n != 1 {
+		t.Errorf("the library lists the lesson %d times (%v)", n, err)
 	}
 	if ents, _ := os.ReadDir(c.recs.Dir()); len(ents) != 0 {
 		t.Errorf("left in the recordings folder: %v", ents)
