@@ -180,7 +180,12 @@ func (l *libraryState) screen() fyne.CanvasObject {
 		kinds = append(kinds, kindName(k))
 	}
 	kindSel := widget.NewSelect(kinds, nil)
-	kindSel.SetSelectedIndex(indexOf(library.Kinds, l.kind) + 1)
+	kindSel.SetSelectedIndex(0)
+	for i, k := range library.Kinds {
+		if k == l.kind {
+			kindSel.SetSelectedIndex(i + 1)
+		}
+	}
 	kindSel.OnChanged = func(string) {
 		l.kind = ""
 		if i := kindSel.SelectedIndex(); i > 0 {
@@ -461,7 +466,7 @@ type libraryRow struct {
 func (l *libraryState) newRow() fyne.CanvasObject {
 	title, meta := rsCut(""), rsCut("")
 	title.TextStyle = fyne.TextStyle{Bold: true}
-	meta.Importance = widget.LowImportance
+	meta.SizeName = theme.SizeNameCaptionText
 	here := widget.NewIcon(theme.ComputerIcon())
 	fav := widget.NewButton("☆", nil)
 	fav.Importance = widget.LowImportance

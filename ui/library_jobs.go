@@ -531,7 +531,8 @@ func (l *libraryState) addDialog() {
 	kind := widget.NewSelect(kinds, nil)
 	kind.SetSelectedIndex(0)
 	stage := widget.NewSelect(append([]string{""}, library.Stages...), nil)
-	subject, edition, unit, tags := entry("", "语文"), entry("", "人教版"), entry("", "第一单元"), entry("", "")
+	subject, edition, unit, tags := entry("", i18n.T("library.hint.subject")), entry("", i18n.T("library.hint.edition")),
+		entry("", i18n.T("library.hint.unit")), entry("", "")
 	grades := []string{i18n.T("library.grade.none")}
 	for g := 1; g <= 12; g++ {
 		grades = append(grades, gradeName(g))

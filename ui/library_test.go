@@ -500,3 +500,57 @@ func TestLibraryNotEnrolledSaysHowToGetAFile(t *testing.T) {
 		t.Fatal("no word on how to get the file")
 	}
 }
+
+// TestLibraryScreenshot writes the library in Chinese at 1100×700 (the
+// textbook tree, search results and a download in progress) into $QIAO_SHOTS:
+//
+//	QIAO_SHOTS=$PWD/docs/screenshots go test -run TestLibraryScreenshot ./ui/
+func TestLibraryScreenshot(t *testing.T) {
+	dir := os.Getenv("QIAO_SHOTS")
+	if dir == "" {
+		t.Skip("QIAO_SHOTS not set")
+	}
+	srv, url := startDistrict(t)
+	data := bytes.Repeat([]byte("秋天的雨，有一把钥匙。"), 400_000) // 13 MB
+	publishEntry(t, srv, url, "一师一优课《秋天的雨》 三年级上册 第三单元", data)
+	h := enrolledLibrary(t, srv, url)
+	l := h.lib()
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := l.svc.Generate(ctx, library.Scale{Entries: 3000, School: 0.2, Seed: 3}); err != nil {
+		t.Fatal(err)
+	}
+	// A slow link: the download is under way when the picture is taken.
+	if err := l.fetch.SetSettings(ctx, library.FetchSettings{Cap: 1 << 20}); err != nil {
+		t.Fatal(err)
+	}
+	h.typeSearch("秋天的雨")
+	id := ""
+	for _, e := range l.results {
+		if e.Source == library.FromDistrict && e.Size == int64(len(data)) {
+			id = e.ID
+		}
+	}
+	done := make(chan error, 1)
+	go func() { done <- l.fetch.Fetch(ctx, id) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	until(t, "the download is under way", func() bool { return l.fetch.Progress().Have > 2<<20 }, h)
+	for _, node := range []string{"小学", "语文"} {
+		test.Tap(h.treeButton(node))
+		h.settle()
+	}
+	h.typeSearch("秋天")
+	l.showProgress()
+	h.w.win.Resize(fyne.NewSize(1000, 600))
+	h.w.win.Resize(fyne.NewSize(1100, 700))
+	f, err := os.Create(filepath.Join(dir, "library-zh.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := png.Encode(f, h.w.win.Canvas().Capture()); err != nil {
+		t.Fatal(err)
+	}
+}
