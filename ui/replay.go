@@ -74,17 +74,29 @@ type replay struct {
 func (c *classroomState) openReplay(path string, msg *widget.Label) {
 	msg.SetText(i18n.T("classroom.replay.opening"))
 	msg.Show()
+	c.replayPath(path, func(err error) {
+		if err != nil {
+			msg.SetText(replayErrText(err))
+			return
+		}
+		msg.Hide()
+	})
+}
+
+// replayPath opens the recording at path off the UI goroutine and shows it
+// in the section; done gets the outcome on the UI goroutine (the library
+// opens recorded lessons through it).
+func (c *classroomState) replayPath(path string, done func(error)) {
 	var r *replay
 	c.w.jobs.async(func() error {
 		var err error
 		r, err = startReplay(c, path)
 		return err
 	}, func(err error) {
+		done(err)
 		if err != nil {
-			msg.SetText(replayErrText(err))
 			return
 		}
-		msg.Hide()
 		if c.rp != nil || c.live != nil { // something else took the screen meanwhile
 			r.close()
 			return

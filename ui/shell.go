@@ -29,6 +29,7 @@ func sections() []section {
 		{"placement", theme.GridIcon(), "nav.placement", placementScreen},
 		{"research", theme.AccountIcon(), "nav.research", researchScreen},
 		{"classroom", theme.MediaVideoIcon(), "nav.classroom", classroomScreen},
+		{"library", theme.StorageIcon(), "nav.library", libraryScreen},
 		{"settings", theme.SettingsIcon(), "nav.settings", settingsScreen},
 	}
 }

@@ -106,6 +106,8 @@ type window struct {
 	research *researchState
 	// classroom keeps the synchronous classroom's live lesson across section switches.
 	classroom *classroomState
+	// library keeps the resource library's place and downloads across section switches.
+	library *libraryState
 	// sync is the link to the district server.
 	sync *syncLink
 	// jobs runs background work (imports, draws, sync) for every screen.
@@ -134,6 +136,9 @@ func (w *window) close() {
 	w.sync.shutdown()
 	if w.classroom != nil {
 		w.classroom.shutdown()
+	}
+	if w.library != nil {
+		w.library.shutdown()
 	}
 	w.win.Close()
 }
