@@ -96,8 +96,9 @@ func (p *Packs) Export(ctx context.Context, sel Selection, dir string, info Pack
 		}
 		if copied {
 			rep.Copied++
+		} else {
+			t.finish(nil, f.size) // already in the pack: counted as done
 		}
-		t.finish(nil, f.size)
 	}
 	if err := writeAtomic(filepath.Join(dir, ManifestFile), manifest); err != nil {
 		return rep, &PackError{Code: PackWrite, Pack: info.Title, File: ManifestFile, Err: err}
@@ -114,7 +115,7 @@ type planned struct {
 }
 
 // exportFile copies one file into the pack unless it is already there,
-// whole. It reports whether it copied.
+// whole, and counts a copied file as done. It reports whether it copied.
 func exportFile(ctx context.Context, files *content.Store, dir string, f planned, t *tracker) (bool, error) {
 	dst := filepath.Join(dir, filepath.FromSlash(packPath(f.hash)))
 	if ok, err := fileHasHash(dst, f.hash, f.size); err != nil {
@@ -153,6 +154,7 @@ func exportFile(ctx context.Context, files *content.Store, dir string, f planned
 		}
 		return false, &PackError{Code: PackWrite, Err: err}
 	}
+	t.finish(ft, f.size)
 	return true, nil
 }
 

@@ -239,9 +239,21 @@ func TestPackRoundTrip(t *testing.T) {
 	}
 
 	// Exporting again into the same folder copies nothing.
-	again, err := src.Export(ctx, grade3Chinese, dir, PackInfo{Title: "三年级语文 人教版"}, nil)
+	var last2 PackProgress
+	again, err := src.Export(ctx, grade3Chinese, dir, PackInfo{Title: "三年级语文 人教版"}, func(p PackProgress) { last2 = p })
 	if err != nil || again.Copied != 0 {
 		t.Fatalf("re-export %+v, %v", again, err)
+	}
+	if last2.BytesDone != last2.Bytes || last2.FilesDone != last2.Files {
+		t.Fatalf("re-export's last progress %+v", last2)
+	}
+	// A fresh export counts every byte once.
+	var last3 PackProgress
+	if _, err := src.Export(ctx, grade3Chinese, t.TempDir(), PackInfo{Title: "三年级语文 人教版"}, func(p PackProgress) { last3 = p }); err != nil {
+		t.Fatal(err)
+	}
+	if last3.BytesDone != last3.Bytes || last3.FilesDone != last3.Files || last3.Bytes == 0 {
+		t.Fatalf("export's last progress %+v", last3)
 	}
 }
 

@@ -387,9 +387,6 @@ func (r *packRun) draw() {
 	r.posted = false
 	r.mu.Unlock()
 	r.shown = p
-	if p.BytesDone > p.Bytes { // library: an export counts a copied file's bytes twice (reported)
-		p.BytesDone = p.Bytes
-	}
 	r.files.SetText(i18n.T("library.pack.progress", p.FilesDone, p.Files, sizeText(p.BytesDone), sizeText(p.Bytes)))
 	r.bar.SetValue(fraction(p.BytesDone, p.Bytes))
 	if p.Current != "" {
