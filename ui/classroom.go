@@ -133,7 +133,16 @@ func (c *classroomState) lessonRow(l classroom.Lesson, reload func(), msg *widge
 }
 
 // gradeName names grade g (1–12).
-func gradeName(g int) string { return i18n.T("classroom.grade_n", g) }
+func gradeName(g int) string {
+	if g >= 1 && g <= len(gradeKeys) {
+		return i18n.T(gradeKeys[g-1])
+	}
+	return i18n.T("classroom.grade_n", g)
+}
+
+// gradeKeys name grades as teachers say them: 三年级, 高一 ….
+var gradeKeys = [...]string{"grade.1", "grade.2", "grade.3", "grade.4", "grade.5", "grade.6",
+	"grade.7", "grade.8", "grade.9", "grade.10", "grade.11", "grade.12"}
 
 // classroomErr turns a classroom error into a translated message.
 func classroomErr(err error) string {
