@@ -70,7 +70,11 @@ func (d *DB) ImportLibrary(ctx context.Context, files *content.Store, entries []
 	refuse := func(e LibraryEntry, format string, a ...any) {
 		rep.Refused = append(rep.Refused, ImportRefusal{ID: e.ID, Title: e.Title, Hash: e.Hash, Reason: fmt.Sprintf(format, a...)})
 	}
-	fileErr := map[string]string{} // hash → why its file was refused ("" = in the store)
+	type file struct {
+		hash string
+		size int64
+	}
+	fileErr := map[file]string{} // why a file was refused ("" = in the store)
 	for _, e := range entries {
 		if err := ctx.Err(); err != nil {
 			return rep, err
@@ -79,7 +83,7 @@ func (d *DB) ImportLibrary(ctx context.Context, files *content.Store, entries []
 			refuse(e, "%s", err.(*APIError).Message)
 			continue
 		}
-		why, seen := fileErr[e.Hash]
+		why, seen := fileErr[file{e.Hash, e.Size}]
 		if !seen {
 			copied, err := d.importFile(files, e.Hash, e.Size, open)
 			var bad *badFile
@@ -93,7 +97,7 @@ func (d *DB) ImportLibrary(ctx context.Context, files *content.Store, entries []
 			default:
 				rep.Present++
 			}
-			fileErr[e.Hash] = why
+			fileErr[file{e.Hash, e.Size}] = why
 		}
 		if why != "" {
 			refuse(e, "file %s: %s", e.Hash, why)
