@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"time"
 
@@ -100,7 +101,7 @@ func (d *DB) ImportLibrary(ctx context.Context, files *content.Store, entries []
 			fileErr[file{e.Hash, e.Size}] = why
 		}
 		if why != "" {
-			refuse(e, "file %s: %s", e.Hash, why)
+			refuse(e, "%s", why)
 			continue
 		}
 		res, err := d.importEntry(ctx, e, now)
@@ -140,13 +141,16 @@ func (d *DB) importFile(files *content.Store, hash string, size int64, open func
 			return false, err
 		}
 		if info.Size() != size {
-			return false, &badFile{fmt.Sprintf("the entry says %d bytes, but the district's copy of this file has %d", size, info.Size())}
+			return false, &badFile{fmt.Sprintf("the entry says %d bytes, but the district's copy of its file has %d", size, info.Size())}
 		}
 		return false, nil
 	}
 	src, err := open(hash)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, &badFile{"the file is missing from the pack"}
+	}
 	if err != nil {
-		return false, &badFile{fmt.Sprintf("cannot be read: %v", err)}
+		return false, &badFile{fmt.Sprintf("the file cannot be read: %v", err)}
 	}
 	defer src.Close()
 	p, err := files.Partial(hash, importTag)
@@ -160,16 +164,16 @@ func (d *DB) importFile(files *content.Store, hash string, size int64, open func
 	switch {
 	case errors.Is(err, content.ErrTooLarge):
 		p.Remove()
-		return false, &badFile{fmt.Sprintf("is larger than the %d bytes the entry says: damaged, copy the pack again", size)}
+		return false, &badFile{fmt.Sprintf("the file is larger than the %d bytes the entry says: damaged, copy the pack again", size)}
 	case err != nil:
 		p.Remove()
-		return false, &badFile{fmt.Sprintf("cannot be read: %v", err)}
+		return false, &badFile{fmt.Sprintf("the file cannot be read: %v", err)}
 	case n != size:
 		p.Remove()
-		return false, &badFile{fmt.Sprintf("has %d bytes, not the %d the entry says: damaged, copy the pack again", n, size)}
+		return false, &badFile{fmt.Sprintf("the file has %d bytes, not the %d the entry says: damaged, copy the pack again", n, size)}
 	}
 	if _, err := p.Commit(); errors.Is(err, content.ErrHashMismatch) {
-		return false, &badFile{"its bytes do not have this SHA-256: damaged, copy the pack again"}
+		return false, &badFile{"the file's bytes do not have its SHA-256: damaged, copy the pack again"}
 	} else if err != nil {
 		return false, err
 	}

@@ -92,7 +92,7 @@ func testImportLibrary(t *testing.T, f *fixture) {
 			t.Fatalf("refusal %d names %q %s, want %q %s", i, r.Title, r.Hash, want.Title, want.Hash)
 		}
 	}
-	if !strings.Contains(rep.Refused[0].Reason, "SHA-256") || !strings.Contains(rep.Refused[1].Reason, "cannot be read") {
+	if !strings.Contains(rep.Refused[0].Reason, "SHA-256") || !strings.Contains(rep.Refused[1].Reason, "missing") {
 		t.Fatalf("reasons: %v", rep.Refused)
 	}
 	for _, h := range []string{bad.Hash, missing.Hash} {
