@@ -23,7 +23,7 @@ import (
 
 // packSource is a teacher's installation whose catalogue becomes a pack.
 type packSource struct {
-	packs *qlib.Packs
+	packs  *qlib.Packs
 	data   map[string][]byte // file bytes by hash
 	title  map[string]string // entry title by hash
 	hashes []string          // in the order of the entries
