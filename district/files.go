@@ -2,6 +2,7 @@ package district
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -39,9 +40,15 @@ type fileServer struct {
 
 func (s *Server) newFileServer() *fileServer { return &fileServer{s: s} }
 
+// OpenFiles opens the district's content store, DATA/files: where uploads
+// (and imported resource packs) are stored by hash.
+func OpenFiles(dataDir string) (*content.Store, error) {
+	return content.Open(filepath.Join(dataDir, FilesDir))
+}
+
 func (fs *fileServer) store() (*content.Store, error) {
 	fs.once.Do(func() {
-		fs.st, fs.err = content.Open(filepath.Join(fs.s.cfg.DataDir, FilesDir))
+		fs.st, fs.err = OpenFiles(fs.s.cfg.DataDir)
 		if fs.err == nil {
 			if n, err := fs.st.SweepPartials(partialKeep); err != nil {
 				slog.Warn("files: sweeping old partial uploads", "err", err)
@@ -61,10 +68,16 @@ func (d *DB) FileVisible(ctx context.Context, hash, school string) (bool, error)
 	return n > 0, err
 }
 
-// addFile records that hash was uploaded for school (” = district-wide).
-func (d *DB) addFile(ctx context.Context, hash, school string, size int64, device string, now time.Time) error {
-	_, err := d.exec(ctx, `INSERT INTO file_scopes(hash, school_id, size, device_id, uploaded_at) VALUES (?,?,?,?,?) ON CONFLICT DO NOTHING`,
-		hash, school, size, device, now.Unix())
+// addFile records that hash was uploaded for school (” = district-wide),
+// in tx if not nil.
+func (d *DB) addFile(ctx context.Context, tx *sql.Tx, hash, school string, size int64, device string, now time.Time) error {
+	const q = `INSERT INTO file_scopes(hash, school_id, size, device_id, uploaded_at) VALUES (?,?,?,?,?) ON CONFLICT DO NOTHING`
+	var err error
+	if tx == nil {
+		_, err = d.exec(ctx, q, hash, school, size, device, now.Unix())
+	} else {
+		_, err = d.txExec(ctx, tx, q, hash, school, size, device, now.Unix())
+	}
 	return err
 }
 
@@ -239,7 +252,7 @@ func (fs *fileServer) put(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err == nil {
-		err = fs.s.db.addFile(ctx, hash, scope, ref.Size, dev.ID, fs.s.now())
+		err = fs.s.db.addFile(ctx, nil, hash, scope, ref.Size, dev.ID, fs.s.now())
 	}
 	if err != nil {
 		slog.Error("files: commit", "device", dev.ID, "err", err)

@@ -372,6 +372,8 @@ func EncodeManifest(m *Manifest) ([]byte, error) {
 	return out.Bytes(), nil
 }
 
-// packPath is where a file lives inside a pack, with forward slashes
+// PackPath is where a file lives inside a pack, with forward slashes
 // (an fs.FS path).
-func packPath(hash string) string { return packFilesDir + "/" + hash[:2] + "/" + hash[2:] }
+func PackPath(hash string) string { return packFilesDir + "/" + hash[:2] + "/" + hash[2:] }
+
+var packPath = PackPath

@@ -14,9 +14,12 @@ import (
 // library runs "library review", "library accept" and "library return":
 // the resource library's review queue of teachers' contributions.
 func library(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	sub, ok := subcommand(args, stderr, "library", "review", "accept", "return")
+	sub, ok := subcommand(args, stderr, "library", "review", "accept", "return", "import-pack")
 	if !ok {
 		return exitUsage
+	}
+	if sub == "import-pack" {
+		return importPack(ctx, args[1:], stdout, stderr)
 	}
 	var id, reason, state string
 	data, rc, ok := adminFlags("library "+sub, args[1:], stdout, stderr, func(fs *flag.FlagSet) {

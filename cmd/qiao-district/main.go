@@ -14,6 +14,7 @@
 //	qiao-district status password --data DIR [--db URL] [--loopback | --remove]
 //	qiao-district library review --data DIR [--db URL] [--state pending|accepted|returned|all]
 //	qiao-district library accept|return --data DIR [--db URL] --id ID [--reason TEXT]
+//	qiao-district library import-pack --data DIR [--db URL] PACKDIR
 //	qiao-district version
 //
 // The database is SQLite in DIR unless --db (or $QIAO_DISTRICT_DB) names a
@@ -76,6 +77,7 @@ const usage = `Usage:
   qiao-district library review --data DIR [--db URL] [--state pending|accepted|returned|all]
   qiao-district library accept --data DIR [--db URL] --id ID
   qiao-district library return --data DIR [--db URL] --id ID --reason TEXT
+  qiao-district library import-pack --data DIR [--db URL] PACKDIR
   qiao-district version
 
 Commands:
@@ -108,6 +110,14 @@ Commands:
   library accept accept a contribution: it joins the district's catalogue
                  and reaches every school at its next sync
   library return return a contribution to its school with a reason
+  library import-pack
+                 load a resource pack (a folder with manifest.json and
+                 files/) into the district's catalogue: its files are
+                 checked (size, SHA-256) and stored, its entries become
+                 district-wide and reach every school at its next sync.
+                 Importing a pack again changes nothing; a newer pack
+                 updates its entries. A damaged file is refused with its
+                 entries (exit 1); the rest is imported
   version        print the version
 
 The admin commands work on the database while the server runs.
