@@ -286,8 +286,7 @@ func (d *DB) AcceptContribution(ctx context.Context, id string, now time.Time) (
 		return c, err
 	}
 	f := c.Fields
-	if _, err := d.txExec(ctx, tx, `INSERT INTO file_scopes(hash, school_id, size, device_id, uploaded_at) VALUES (?,'',?,?,?) ON CONFLICT DO NOTHING`,
-		f.Hash, f.Size, c.DeviceID, now.Unix()); err != nil {
+	if err := d.addFile(ctx, tx, f.Hash, "", f.Size, c.DeviceID, now); err != nil {
 		return c, err
 	}
 	tags, _ := json.Marshal(f.Tags)
