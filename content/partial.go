@@ -37,6 +37,9 @@ var (
 	ErrHashMismatch = errors.New("content: the transferred file does not match its hash; it was discarded")
 	// ErrTooLarge means an append would grow a partial file past its limit.
 	ErrTooLarge = errors.New("content: the file is larger than allowed")
+	// ErrSealed means a partial file is checked and waiting in a Batch
+	// to be committed; it takes no more bytes.
+	ErrSealed = errors.New("content: the partial file is whole and being committed")
 	// ErrBadTag means a partial's tag is not 1 to 64 of [0-9a-z-].
 	ErrBadTag = errors.New("content: a partial file's tag must be 1 to 64 characters of 0-9, a-z and '-'")
 )
@@ -54,8 +57,9 @@ func (e *OffsetError) Error() string {
 // them); partialRuns[i], guarded by partialLocks[i], holds the running
 // hashes of those partial files, by path.
 var (
-	partialLocks [256]sync.Mutex
-	partialRuns  [256]map[string]*running
+	partialLocks  [256]sync.Mutex
+	partialRuns   [256]map[string]*running
+	partialSealed [256]map[string]bool // checked and waiting in a Batch
 )
 
 // running is the SHA-256 of a partial file's first n bytes.
@@ -109,6 +113,24 @@ func (p *Partial) takeRun() *running {
 	return r
 }
 
+// sealed reports whether the partial file waits in a Batch; the caller
+// holds p.lock().
+func (p *Partial) sealed() bool { return partialSealed[p.slot()][p.path] }
+
+// seal marks the partial file as waiting in a Batch (or, with on false,
+// no longer); the caller holds p.lock().
+func (p *Partial) seal(on bool) {
+	i := p.slot()
+	if !on {
+		delete(partialSealed[i], p.path)
+		return
+	}
+	if partialSealed[i] == nil {
+		partialSealed[i] = map[string]bool{}
+	}
+	partialSealed[i][p.path] = true
+}
+
 // keepRun remembers r as the partial file's running hash; the caller
 // holds p.lock().
 func (p *Partial) keepRun(r *running) {
@@ -155,10 +177,19 @@ func (p *Partial) appendAt(off int64, r io.Reader, limit int64, sync bool) (_ in
 	mu := p.lock()
 	mu.Lock()
 	defer mu.Unlock()
+	if p.sealed() {
+		return off, ErrSealed
+	}
 	if err := os.MkdirAll(filepath.Dir(p.path), 0o755); err != nil {
 		return 0, fmt.Errorf("content: %w", err)
 	}
 	f, err := os.OpenFile(p.path, os.O_RDWR|os.O_CREATE, 0o644)
+	if errors.Is(err, fs.ErrPermission) {
+		// Made read-only by a commit that a crash cut short.
+		if os.Chmod(p.path, 0o644) == nil {
+			f, err = os.OpenFile(p.path, os.O_RDWR|os.O_CREATE, 0o644)
+		}
+	}
 	if err != nil {
 		return 0, fmt.Errorf("content: %w", err)
 	}
@@ -220,9 +251,16 @@ func (p *Partial) Commit() (Ref, error) {
 	mu := p.lock()
 	mu.Lock()
 	defer mu.Unlock()
+	if p.sealed() {
+		return Ref{}, ErrSealed
+	}
 	ref, err := p.check()
 	if err != nil {
 		return Ref{}, err
+	}
+	// Read-only, so a program given Path cannot save over the content.
+	if err := os.Chmod(p.path, 0o444); err != nil {
+		return Ref{}, fmt.Errorf("content: commit: %w", err)
 	}
 	if err := syncFile(p.path); err != nil {
 		return Ref{}, fmt.Errorf("content: commit: sync: %w", err)
@@ -234,30 +272,29 @@ func (p *Partial) Commit() (Ref, error) {
 }
 
 // check verifies the partial file's hash, from its running hash if this
-// process appended all of it, else by reading it, and makes it read-only;
-// on a mismatch it deletes the file. The caller holds p.lock().
+// process appended all of it, else by reading it; on a mismatch it deletes
+// the file. The caller holds p.lock().
 func (p *Partial) check() (Ref, error) {
 	run := p.takeRun()
-	f, err := os.Open(p.path)
+	info, err := os.Stat(p.path)
 	if err != nil {
 		return Ref{}, fmt.Errorf("content: commit: %w", err)
 	}
-	info, err := f.Stat()
-	if err == nil && (run == nil || run.n != info.Size()) {
+	if run == nil || run.n != info.Size() {
+		f, err := os.Open(p.path)
+		if err != nil {
+			return Ref{}, fmt.Errorf("content: commit: %w", err)
+		}
 		run = &running{h: sha256.New()}
 		run.n, err = io.CopyBuffer(run.h, f, make([]byte, copyBuf))
-	}
-	f.Close()
-	if err != nil {
-		return Ref{}, fmt.Errorf("content: commit: %w", err)
+		f.Close()
+		if err != nil {
+			return Ref{}, fmt.Errorf("content: commit: %w", err)
+		}
 	}
 	if got := hex.EncodeToString(run.h.Sum(nil)); got != p.hash {
 		os.Remove(p.path)
 		return Ref{}, fmt.Errorf("%w (want %s, got %s)", ErrHashMismatch, p.hash, got)
-	}
-	// Read-only, so a program given Path cannot save over the content.
-	if err := os.Chmod(p.path, 0o444); err != nil {
-		return Ref{}, fmt.Errorf("content: commit: %w", err)
 	}
 	return Ref{Hash: p.hash, Size: run.n}, nil
 }

@@ -25,3 +25,4 @@ func syncfs(dir string) error {
 	defer d.Close()
 	return unix.Syncfs(int(d.Fd()))
 }
+

@@ -22,3 +22,4 @@ func syncDirs(dir string, dirs map[string]bool) error {
 	}
 	return syncDir(dir)
 }
+
