@@ -1,7 +1,9 @@
 package content
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
@@ -90,7 +92,9 @@ func (b *Batch) place(p *Partial, ref Ref) error {
 	defer mu.Unlock()
 	p.seal(false)
 	// Read-only, so a program given Path cannot save over the content.
-	if err := os.Chmod(p.path, 0o444); err != nil {
+	if err := os.Chmod(p.path, 0o444); errors.Is(err, fs.ErrNotExist) && b.s.Has(ref.Hash) {
+		return nil // committed meanwhile by someone not knowing of the seal
+	} else if err != nil {
 		return fmt.Errorf("content: commit: %w", err)
 	}
 	return b.s.place(p.path, ref, false)

@@ -25,4 +25,3 @@ func syncfs(dir string) error {
 	defer d.Close()
 	return unix.Syncfs(int(d.Fd()))
 }
-

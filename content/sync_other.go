@@ -22,4 +22,3 @@ func syncDirs(dir string, dirs map[string]bool) error {
 	}
 	return syncDir(dir)
 }
-
