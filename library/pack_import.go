@@ -44,7 +44,9 @@ func (p *Packs) Import(ctx context.Context, dir string, progress func(PackProgre
 // store lacks into a partial file that becomes visible only when its
 // SHA-256 matches, then adds in one transaction the entries whose file is
 // in the store. A file that is missing or does not match its size or hash
-// is refused and its entries left out; the rest imports.
+// is refused and its entries left out; the rest imports. When it
+// returns, every file it copied is durable (synced in batches, see
+// content.Batch), also when it stops early.
 //
 // A read error (the drive pulled out) or a cancelled ctx stops the import
 // with PackRead or PackCancelled before any entry is added; the bytes
