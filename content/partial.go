@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"io/fs"
 	"os"
@@ -15,12 +16,19 @@ import (
 )
 
 // Partial files: a file being transferred (downloaded by the app, uploaded
-// to the district server) grows in partial/<hash>.<tag> until it is whole;
-// a transfer cut at any point resumes from the partial file's size. Commit
-// checks the SHA-256 of the whole file and only then moves it under its
-// hash, so a half-transferred file is never visible through Has, Open or
-// Path. The tag tells apart transfers of the same hash that must not mix
-// (the server uses the uploading device's id).
+// to the district server, imported from a pack) grows in
+// partial/<hash>.<tag> until it is whole; a transfer cut at any point
+// resumes from the partial file's size. Commit checks the SHA-256 of the
+// whole file and only then moves it under its hash, so a half-transferred
+// file is never visible through Has, Open or Path. The tag tells apart
+// transfers of the same hash that must not mix (the server uses the
+// uploading device's id).
+//
+// While this process appends to a partial file it keeps a running SHA-256
+// of the file's bytes (an append that starts where no running hash ends
+// first hashes the bytes already there, once), so Commit need not read the
+// file again; for a partial file this process has no running hash of,
+// Commit reads it whole.
 const partialDir = "partial"
 
 var (
@@ -29,6 +37,9 @@ var (
 	ErrHashMismatch = errors.New("content: the transferred file does not match its hash; it was discarded")
 	// ErrTooLarge means an append would grow a partial file past its limit.
 	ErrTooLarge = errors.New("content: the file is larger than allowed")
+	// ErrSealed means a partial file is checked and waiting in a Batch
+	// to be committed; it takes no more bytes.
+	ErrSealed = errors.New("content: the partial file is whole and being committed")
 	// ErrBadTag means a partial's tag is not 1 to 64 of [0-9a-z-].
 	ErrBadTag = errors.New("content: a partial file's tag must be 1 to 64 characters of 0-9, a-z and '-'")
 )
@@ -42,8 +53,20 @@ func (e *OffsetError) Error() string {
 }
 
 // partialLocks serialise appends to, commits and removals of partial
-// files, by the hash's first byte (package-wide: a Store has no room for them).
-var partialLocks [256]sync.Mutex
+// files, by the hash's first byte (package-wide: a Store has no room for
+// them); partialRuns[i], guarded by partialLocks[i], holds the running
+// hashes of those partial files, by path.
+var (
+	partialLocks  [256]sync.Mutex
+	partialRuns   [256]map[string]*running
+	partialSealed [256]map[string]bool // checked and waiting in a Batch
+)
+
+// running is the SHA-256 of a partial file's first n bytes.
+type running struct {
+	h hash.Hash
+	n int64
+}
 
 // Partial is the incomplete transfer of one hash under one tag.
 type Partial struct {
@@ -77,7 +100,46 @@ func (s *Store) Partial(hash, tag string) (*Partial, error) {
 	return &Partial{s: s, hash: hash, path: filepath.Join(s.dir, partialDir, hash+"."+tag)}, nil
 }
 
-func (p *Partial) lock() *sync.Mutex { return &partialLocks[unhex(p.hash[0])<<4|unhex(p.hash[1])] }
+func (p *Partial) slot() int { return int(unhex(p.hash[0])<<4 | unhex(p.hash[1])) }
+
+func (p *Partial) lock() *sync.Mutex { return &partialLocks[p.slot()] }
+
+// run returns and forgets the running hash of the partial file (nil if
+// none); the caller holds p.lock().
+func (p *Partial) takeRun() *running {
+	m := partialRuns[p.slot()]
+	r := m[p.path]
+	delete(m, p.path)
+	return r
+}
+
+// sealed reports whether the partial file waits in a Batch; the caller
+// holds p.lock().
+func (p *Partial) sealed() bool { return partialSealed[p.slot()][p.path] }
+
+// seal marks the partial file as waiting in a Batch (or, with on false,
+// no longer); the caller holds p.lock().
+func (p *Partial) seal(on bool) {
+	i := p.slot()
+	if !on {
+		delete(partialSealed[i], p.path)
+		return
+	}
+	if partialSealed[i] == nil {
+		partialSealed[i] = map[string]bool{}
+	}
+	partialSealed[i][p.path] = true
+}
+
+// keepRun remembers r as the partial file's running hash; the caller
+// holds p.lock().
+func (p *Partial) keepRun(r *running) {
+	i := p.slot()
+	if partialRuns[i] == nil {
+		partialRuns[i] = map[string]*running{}
+	}
+	partialRuns[i][p.path] = r
+}
 
 // Hash is the hash the partial file must have once whole.
 func (p *Partial) Hash() string { return p.hash }
@@ -100,13 +162,34 @@ func (p *Partial) Size() (int64, error) {
 // written beyond it). Bytes written before r fails are kept and synced:
 // they are valid, and the next Append resumes after them.
 func (p *Partial) Append(off int64, r io.Reader, limit int64) (int64, error) {
+	return p.appendAt(off, r, limit, true)
+}
+
+// AppendUnsynced is Append without the fsync, for a caller that commits
+// many files at once through a Batch (which syncs them all in one pass).
+// Until then the bytes may be lost or damaged by a power cut; a resumed
+// transfer whose Commit then finds a wrong hash must start over.
+func (p *Partial) AppendUnsynced(off int64, r io.Reader, limit int64) (int64, error) {
+	return p.appendAt(off, r, limit, false)
+}
+
+func (p *Partial) appendAt(off int64, r io.Reader, limit int64, sync bool) (_ int64, err error) {
 	mu := p.lock()
 	mu.Lock()
 	defer mu.Unlock()
+	if p.sealed() {
+		return off, ErrSealed
+	}
 	if err := os.MkdirAll(filepath.Dir(p.path), 0o755); err != nil {
 		return 0, fmt.Errorf("content: %w", err)
 	}
-	f, err := os.OpenFile(p.path, os.O_WRONLY|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(p.path, os.O_RDWR|os.O_CREATE, 0o644)
+	if errors.Is(err, fs.ErrPermission) {
+		// Made read-only by a commit that a crash cut short.
+		if os.Chmod(p.path, 0o644) == nil {
+			f, err = os.OpenFile(p.path, os.O_RDWR|os.O_CREATE, 0o644)
+		}
+	}
 	if err != nil {
 		return 0, fmt.Errorf("content: %w", err)
 	}
@@ -118,21 +201,41 @@ func (p *Partial) Append(off int64, r io.Reader, limit int64) (int64, error) {
 	if info.Size() != off {
 		return info.Size(), &OffsetError{Want: off, Have: info.Size()}
 	}
+	run := p.takeRun()
+	if run == nil || run.n != off {
+		// Resuming what another process (or a failed append) left: hash
+		// the bytes already there once, then keep the hash running.
+		run = &running{h: sha256.New()}
+		if run.n, err = io.CopyBuffer(run.h, io.NewSectionReader(f, 0, off), make([]byte, copyBuf)); err != nil {
+			return off, fmt.Errorf("content: read partial file: %w", err)
+		}
+	}
 	if _, err := f.Seek(off, io.SeekStart); err != nil {
 		return off, fmt.Errorf("content: %w", err)
 	}
 	// One byte more than allowed tells "too large" from "exactly full".
-	n, copyErr := io.CopyBuffer(onlyWriter{f}, io.LimitReader(r, limit-off+1), make([]byte, copyBuf))
+	w := &hashWriter{f: f, h: run.h}
+	_, copyErr := io.CopyBuffer(w, io.LimitReader(r, limit-off+1), make([]byte, copyBuf))
+	n := w.n
 	if off+n > limit {
-		// Drop the byte(s) beyond the limit; what came before stays valid.
+		// Drop the byte(s) beyond the limit; what came before stays valid
+		// (and is hashed again if the transfer resumes).
 		n = limit - off
 		if err := f.Truncate(limit); err != nil {
 			return off, fmt.Errorf("content: %w", err)
 		}
 		copyErr = ErrTooLarge
+	} else {
+		// hashWriter hashes exactly the bytes written, even when a
+		// read or write fails: the running hash matches the file.
+		run.n = off + n
+		p.keepRun(run)
 	}
-	if err := f.Sync(); err != nil {
-		return off, fmt.Errorf("content: sync partial file: %w", err)
+	if sync {
+		if err := f.Sync(); err != nil {
+			p.takeRun()
+			return off, fmt.Errorf("content: sync partial file: %w", err)
+		}
 	}
 	if copyErr != nil && !errors.Is(copyErr, ErrTooLarge) {
 		copyErr = fmt.Errorf("content: append: %w", copyErr)
@@ -140,41 +243,60 @@ func (p *Partial) Append(off int64, r io.Reader, limit int64) (int64, error) {
 	return off + n, copyErr
 }
 
-// onlyWriter hides *os.File's ReadFrom so CopyBuffer uses our buffer.
-type onlyWriter struct{ w io.Writer }
-
-func (o onlyWriter) Write(p []byte) (int, error) { return o.w.Write(p) }
-
 // Commit checks that the partial file hashes to its name and moves it
-// into the store; on a mismatch it deletes the partial file and returns
-// ErrHashMismatch. Committing a hash the store already holds just drops
-// the partial file.
+// into the store, synced; on a mismatch it deletes the partial file and
+// returns ErrHashMismatch. Committing a hash the store already holds just
+// drops the partial file.
 func (p *Partial) Commit() (Ref, error) {
 	mu := p.lock()
 	mu.Lock()
 	defer mu.Unlock()
-	f, err := os.Open(p.path)
+	if p.sealed() {
+		return Ref{}, ErrSealed
+	}
+	ref, err := p.check()
 	if err != nil {
-		return Ref{}, fmt.Errorf("content: commit: %w", err)
+		return Ref{}, err
 	}
-	h := sha256.New()
-	n, err := io.CopyBuffer(h, f, make([]byte, copyBuf))
-	f.Close()
-	if err != nil {
-		return Ref{}, fmt.Errorf("content: commit: %w", err)
-	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != p.hash {
-		os.Remove(p.path)
-		return Ref{}, fmt.Errorf("%w (want %s, got %s)", ErrHashMismatch, p.hash, got)
-	}
+	// Read-only, so a program given Path cannot save over the content.
 	if err := os.Chmod(p.path, 0o444); err != nil {
 		return Ref{}, fmt.Errorf("content: commit: %w", err)
 	}
-	ref := Ref{Hash: p.hash, Size: n}
+	if err := syncFile(p.path); err != nil {
+		return Ref{}, fmt.Errorf("content: commit: sync: %w", err)
+	}
 	if err := p.s.install(p.path, ref); err != nil {
 		return Ref{}, err
 	}
 	return ref, nil
+}
+
+// check verifies the partial file's hash, from its running hash if this
+// process appended all of it, else by reading it; on a mismatch it deletes
+// the file. The caller holds p.lock().
+func (p *Partial) check() (Ref, error) {
+	run := p.takeRun()
+	info, err := os.Stat(p.path)
+	if err != nil {
+		return Ref{}, fmt.Errorf("content: commit: %w", err)
+	}
+	if run == nil || run.n != info.Size() {
+		f, err := os.Open(p.path)
+		if err != nil {
+			return Ref{}, fmt.Errorf("content: commit: %w", err)
+		}
+		run = &running{h: sha256.New()}
+		run.n, err = io.CopyBuffer(run.h, f, make([]byte, copyBuf))
+		f.Close()
+		if err != nil {
+			return Ref{}, fmt.Errorf("content: commit: %w", err)
+		}
+	}
+	if got := hex.EncodeToString(run.h.Sum(nil)); got != p.hash {
+		os.Remove(p.path)
+		return Ref{}, fmt.Errorf("%w (want %s, got %s)", ErrHashMismatch, p.hash, got)
+	}
+	return Ref{Hash: p.hash, Size: run.n}, nil
 }
 
 // Remove deletes the partial file, if any.
@@ -182,6 +304,7 @@ func (p *Partial) Remove() error {
 	mu := p.lock()
 	mu.Lock()
 	defer mu.Unlock()
+	p.takeRun()
 	if err := os.Remove(p.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("content: %w", err)
 	}

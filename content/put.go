@@ -99,10 +99,14 @@ func (s *Store) writeTemp(r io.Reader) (_ string, _ Ref, err error) {
 	return name, Ref{Hash: hex.EncodeToString(h.Sum(nil)), Size: w.n}, nil
 }
 
-// install renames tmp to ref's place unless the store already holds it.
-// An existing file of the wrong size is damaged: it is moved aside and
-// replaced.
-func (s *Store) install(tmp string, ref Ref) error {
+// install renames tmp to ref's place unless the store already holds it,
+// and syncs the folder. An existing file of the wrong size is damaged: it
+// is moved aside and replaced.
+func (s *Store) install(tmp string, ref Ref) error { return s.place(tmp, ref, true) }
+
+// place is install; with sync false it leaves the new folder entries to
+// the caller to make durable (a Batch syncs them all at once).
+func (s *Store) place(tmp string, ref Ref, sync bool) error {
 	dst, _ := s.file(ref.Hash)
 	mu := s.lock(ref.Hash)
 	mu.Lock()
@@ -119,11 +123,14 @@ func (s *Store) install(tmp string, ref Ref) error {
 	case !errors.Is(err, fs.ErrNotExist):
 		return fmt.Errorf("content: put: %w", err)
 	}
-	if err := s.mkdirSynced(filepath.Dir(dst)); err != nil {
+	if err := s.mkdirSynced(filepath.Dir(dst), sync); err != nil {
 		return fmt.Errorf("content: put: %w", err)
 	}
 	if err := os.Rename(tmp, dst); err != nil {
 		return fmt.Errorf("content: put: %w", err)
+	}
+	if !sync {
+		return nil
 	}
 	if err := syncDir(filepath.Dir(dst)); err != nil {
 		return fmt.Errorf("content: put: sync folder: %w", err)
@@ -131,14 +138,17 @@ func (s *Store) install(tmp string, ref Ref) error {
 	return nil
 }
 
-// mkdirSynced creates the hash-prefix folder dir if needed, and then
-// fsyncs the store folder so the new folder survives a crash.
-func (s *Store) mkdirSynced(dir string) error {
+// mkdirSynced creates the hash-prefix folder dir if needed, and then (if
+// sync) fsyncs the store folder so the new folder survives a crash.
+func (s *Store) mkdirSynced(dir string, sync bool) error {
 	if _, err := os.Stat(dir); err == nil {
 		return nil
 	}
 	if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
 		return err
+	}
+	if !sync {
+		return nil
 	}
 	return syncDir(s.dir)
 }

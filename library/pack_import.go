@@ -44,7 +44,9 @@ func (p *Packs) Import(ctx context.Context, dir string, progress func(PackProgre
 // store lacks into a partial file that becomes visible only when its
 // SHA-256 matches, then adds in one transaction the entries whose file is
 // in the store. A file that is missing or does not match its size or hash
-// is refused and its entries left out; the rest imports.
+// is refused and its entries left out; the rest imports. When it
+// returns, every file it copied is durable (synced in batches, see
+// content.Batch), also when it stops early.
 //
 // A read error (the drive pulled out) or a cancelled ctx stops the import
 // with PackRead or PackCancelled before any entry is added; the bytes
@@ -106,9 +108,13 @@ func (p *Packs) ImportFS(ctx context.Context, pack fs.FS, progress func(PackProg
 	return rep, nil
 }
 
-// importWorkers is how many files an import copies at once, so one
-// file's fsync and hash check overlap the next file's copy.
-const importWorkers = 3
+// importWorkers is how many files an import copies at once; batchBytes is
+// how many bytes of copied, verified files it gathers before making them
+// durable and visible in one pass (content.Batch), while the copying goes on.
+const (
+	importWorkers = 3
+	batchBytes    = 256 << 20
+)
 
 // errPresent tells importFiles' done that the store already had a file.
 var errPresent = errors.New("already in the content store")
@@ -117,7 +123,8 @@ var errPresent = errors.New("already in the content store")
 // calls done (on this goroutine) with each file's outcome: nil, errPresent,
 // or a *PackError. The first error other than PackMissing or PackCorrupt
 // stops the rest (the files in flight keep what they copied) and is
-// returned, with the pack's title set.
+// returned, with the pack's title set. When it returns, every file copied
+// is durable and in the content store (or the error says why not).
 func (p *Packs) importFiles(ctx context.Context, pack fs.FS, plan []planned, t *tracker, done func(planned, error)) error {
 	wctx, stop := context.WithCancel(ctx)
 	defer stop()
@@ -126,6 +133,7 @@ func (p *Packs) importFiles(ctx context.Context, pack fs.FS, plan []planned, t *
 		err error
 	}
 	work, results := make(chan planned), make(chan result)
+	batch := p.Files.NewBatch()
 	var wg sync.WaitGroup
 	for range importWorkers {
 		wg.Add(1)
@@ -137,7 +145,7 @@ func (p *Packs) importFiles(ctx context.Context, pack fs.FS, plan []planned, t *
 					t.finish(nil, f.size)
 					err = errPresent
 				} else {
-					err = p.importFile(wctx, pack, f, t)
+					err = p.importFile(wctx, pack, f, t, batch)
 				}
 				var pe *PackError
 				if errors.As(err, &pe) {
@@ -158,7 +166,20 @@ func (p *Packs) importFiles(ctx context.Context, pack fs.FS, plan []planned, t *
 		}
 	}()
 	go func() { wg.Wait(); close(results) }()
+	// One committer makes full batches durable while the workers copy on.
+	flush, committed := make(chan struct{}, 1), make(chan error, 1)
+	go func() {
+		var first error
+		for range flush {
+			if err := batch.Commit(); err != nil && first == nil {
+				first = err
+				stop()
+			}
+		}
+		committed <- first
+	}()
 	var first error
+	var pending int64
 	for r := range results {
 		if c := PackCodeOf(r.err); r.err == nil || r.err == errPresent || c == PackMissing || c == PackCorrupt {
 			done(r.f, r.err)
@@ -166,6 +187,23 @@ func (p *Packs) importFiles(ctx context.Context, pack fs.FS, plan []planned, t *
 			first = r.err
 			stop()
 		}
+		if r.err == nil {
+			if pending += r.f.size; pending >= batchBytes {
+				pending = 0
+				select {
+				case flush <- struct{}{}:
+				default: // a flush is pending already: it takes these too
+				}
+			}
+		}
+	}
+	close(flush)
+	cerr := <-committed
+	if cerr == nil {
+		cerr = batch.Commit() // the last files, also when the import stopped early
+	}
+	if cerr != nil {
+		return &PackError{Code: PackWrite, Err: cerr}
 	}
 	if first == nil && ctx.Err() != nil { // cancelled between files
 		first = &PackError{Code: PackCancelled, Err: ctx.Err()}
@@ -186,9 +224,10 @@ func openManifest(pack fs.FS) (*Manifest, error) {
 	return ReadManifest(f)
 }
 
-// importFile copies one file of the pack into the content store,
-// continuing its partial file if an earlier import was cut.
-func (p *Packs) importFile(ctx context.Context, pack fs.FS, f planned, t *tracker) error {
+// importFile copies one file of the pack into a partial file, continuing
+// what an earlier import left, hashing while it copies, and adds it to
+// batch once whole and verified.
+func (p *Packs) importFile(ctx context.Context, pack fs.FS, f planned, t *tracker, batch *content.Batch) error {
 	var ft *fileTrack // nil until the copy starts
 	defer func() { t.finish(ft, f.size) }()
 	part, err := p.Files.Partial(f.hash, partialTag)
@@ -213,41 +252,52 @@ func (p *Packs) importFile(ctx context.Context, pack fs.FS, f planned, t *tracke
 	if !info.Mode().IsRegular() || info.Size() != f.size {
 		return &PackError{Code: PackCorrupt, Err: fmt.Errorf("the file has %d bytes, the manifest says %d", info.Size(), f.size)}
 	}
-	off, err := part.Size()
-	if err != nil {
-		return &PackError{Code: PackWrite, Err: err}
-	}
-	if off > f.size { // not from this pack's file
-		if err := part.Remove(); err != nil {
+	for attempt := 0; ; attempt++ {
+		off, err := part.Size()
+		if err != nil {
 			return &PackError{Code: PackWrite, Err: err}
 		}
-		off = 0
+		if off > f.size { // not from this pack's file
+			if err := part.Remove(); err != nil {
+				return &PackError{Code: PackWrite, Err: err}
+			}
+			off = 0
+		}
+		if err := skipTo(src, off); err != nil {
+			return &PackError{Code: PackRead, Err: err}
+		}
+		if ft == nil {
+			ft = t.start(f.title, f.size, off)
+		}
+		r := &sourceReader{r: ft.reader(ctx, src)}
+		n, err := part.AppendUnsynced(off, r, f.size)
+		switch {
+		case ctx.Err() != nil:
+			return &PackError{Code: PackCancelled, Err: ctx.Err()}
+		case errors.Is(err, content.ErrTooLarge):
+			part.Remove()
+			return &PackError{Code: PackCorrupt, Err: errors.New("the file grew while it was read")}
+		case r.err != nil:
+			return &PackError{Code: PackRead, Err: r.err}
+		case err != nil:
+			return &PackError{Code: PackWrite, Err: err}
+		case n != f.size:
+			return &PackError{Code: PackRead, Err: fmt.Errorf("the file ended after %d of %d bytes", n, f.size)}
+		}
+		_, err = batch.Add(part)
+		if errors.Is(err, content.ErrHashMismatch) && off > 0 && attempt == 0 {
+			// The bytes kept from an earlier import may be what a power
+			// cut damaged, not the pack: copy the whole file once more.
+			ft.add(-f.size)
+			continue
+		}
+		if errors.Is(err, content.ErrHashMismatch) {
+			return &PackError{Code: PackCorrupt, Err: errors.New("its bytes do not match the manifest's hash; it was not imported")}
+		} else if err != nil {
+			return &PackError{Code: PackWrite, Err: err}
+		}
+		return nil
 	}
-	if err := skipTo(src, off); err != nil {
-		return &PackError{Code: PackRead, Err: err}
-	}
-	ft = t.start(f.title, f.size, off)
-	r := &sourceReader{r: ft.reader(ctx, src)}
-	n, err := part.Append(off, r, f.size)
-	switch {
-	case ctx.Err() != nil:
-		return &PackError{Code: PackCancelled, Err: ctx.Err()}
-	case errors.Is(err, content.ErrTooLarge):
-		part.Remove()
-		return &PackError{Code: PackCorrupt, Err: errors.New("the file grew while it was read")}
-	case r.err != nil:
-		return &PackError{Code: PackRead, Err: r.err}
-	case err != nil:
-		return &PackError{Code: PackWrite, Err: err}
-	case n != f.size:
-		return &PackError{Code: PackRead, Err: fmt.Errorf("the file ended after %d of %d bytes", n, f.size)}
-	}
-	if _, err := part.Commit(); errors.Is(err, content.ErrHashMismatch) {
-		return &PackError{Code: PackCorrupt, Err: errors.New("its bytes do not match the manifest's hash; it was not imported")}
-	} else if err != nil {
-		return &PackError{Code: PackWrite, Err: err}
-	}
-	return nil
 }
 
 // skipTo positions src at off, seeking if it can.
