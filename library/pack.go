@@ -375,5 +375,3 @@ func EncodeManifest(m *Manifest) ([]byte, error) {
 // PackPath is where a file lives inside a pack, with forward slashes
 // (an fs.FS path).
 func PackPath(hash string) string { return packFilesDir + "/" + hash[:2] + "/" + hash[2:] }
-
-var packPath = PackPath

@@ -129,7 +129,7 @@ func makeBenchPack(t *testing.T, dir string, n, size int) {
 		rng.Read(buf)
 		sum := sha256.Sum256(buf)
 		h := hex.EncodeToString(sum[:])
-		p := filepath.Join(dir, filepath.FromSlash(packPath(h)))
+		p := filepath.Join(dir, filepath.FromSlash(PackPath(h)))
 		os.MkdirAll(filepath.Dir(p), 0o755)
 		if err := os.WriteFile(p, buf, 0o644); err != nil {
 			t.Fatal(err)

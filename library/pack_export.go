@@ -90,7 +90,7 @@ func (p *Packs) Export(ctx context.Context, sel Selection, dir string, info Pack
 		if err != nil {
 			var pe *PackError
 			if errors.As(err, &pe) {
-				pe.Pack, pe.Entry, pe.File = info.Title, f.title, packPath(f.hash)
+				pe.Pack, pe.Entry, pe.File = info.Title, f.title, PackPath(f.hash)
 			}
 			return rep, err
 		}
@@ -117,7 +117,7 @@ type planned struct {
 // exportFile copies one file into the pack unless it is already there,
 // whole, and counts a copied file as done. It reports whether it copied.
 func exportFile(ctx context.Context, files *content.Store, dir string, f planned, t *tracker) (bool, error) {
-	dst := filepath.Join(dir, filepath.FromSlash(packPath(f.hash)))
+	dst := filepath.Join(dir, filepath.FromSlash(PackPath(f.hash)))
 	if ok, err := fileHasHash(dst, f.hash, f.size); err != nil {
 		return false, &PackError{Code: PackRead, Err: err}
 	} else if ok {

@@ -149,7 +149,7 @@ func (p *Packs) importFiles(ctx context.Context, pack fs.FS, plan []planned, t *
 				}
 				var pe *PackError
 				if errors.As(err, &pe) {
-					pe.Entry, pe.File = f.title, packPath(f.hash)
+					pe.Entry, pe.File = f.title, PackPath(f.hash)
 				}
 				results <- result{f, err}
 			}
@@ -234,7 +234,7 @@ func (p *Packs) importFile(ctx context.Context, pack fs.FS, f planned, t *tracke
 	if err != nil {
 		return &PackError{Code: PackWrite, Err: err}
 	}
-	src, err := pack.Open(packPath(f.hash))
+	src, err := pack.Open(PackPath(f.hash))
 	if errors.Is(err, fs.ErrNotExist) {
 		if _, merr := fs.Stat(pack, ManifestFile); merr != nil {
 			return &PackError{Code: PackRead, Err: merr} // the whole pack is gone: the drive

@@ -401,17 +401,17 @@ func TestPackRefusesCorruptFileKeepsTheRest(t *testing.T) {
 	ctx := context.Background()
 	_, dir, picked := exportGrade3(t, []int{40_000, 5_000})
 	bad, short, gone := picked[3], picked[5], picked[6]
-	flip := filepath.Join(dir, filepath.FromSlash(packPath(bad.Hash)))
+	flip := filepath.Join(dir, filepath.FromSlash(PackPath(bad.Hash)))
 	b, _ := os.ReadFile(flip)
 	b[len(b)/2] ^= 0x40
 	os.Chmod(flip, 0o644)
 	if err := os.WriteFile(flip, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Truncate(filepath.Join(dir, filepath.FromSlash(packPath(short.Hash))), short.Size-1); err != nil {
+	if err := os.Truncate(filepath.Join(dir, filepath.FromSlash(PackPath(short.Hash))), short.Size-1); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Remove(filepath.Join(dir, filepath.FromSlash(packPath(gone.Hash)))); err != nil {
+	if err := os.Remove(filepath.Join(dir, filepath.FromSlash(PackPath(gone.Hash)))); err != nil {
 		t.Fatal(err)
 	}
 
