@@ -55,6 +55,13 @@ func (r ImportRefusal) Error() string {
 // importTag names an import's partial files in the content store.
 const importTag = "library-import"
 
+// ImportProgress is how far an import has got, for a progress display.
+type ImportProgress struct {
+	Files, FilesDone int    // distinct files of the entries to import, and those done (copied, present or refused)
+	Bytes, BytesDone int64  // their total size, and how much is done
+	Current          string // the title of the entry whose file is being copied ("" between files)
+}
+
 // ImportLibrary imports entries into the district's catalogue. For each
 // distinct file the store lacks, open(hash) gives its bytes, which must
 // have the entry's size and hash (else every entry naming it is refused,
@@ -64,9 +71,17 @@ const importTag = "library-import"
 // with source district. An entry keeps its id when it is a district-wide
 // UUID; a school's entry gets an id derived from its own. Importing the
 // same entries again changes nothing; changed fields update the row; an
-// entry the district deleted stays deleted. The error is for the
-// database or the store; refusals are in the report.
-func (d *DB) ImportLibrary(ctx context.Context, files *content.Store, entries []LibraryEntry, open func(hash string) (io.ReadCloser, error), now time.Time) (LibraryImport, error) {
+// entry the district deleted stays deleted.
+//
+// A cancelled ctx, or a read error mid-file (the drive pulled out), stops
+// the import with an error; the bytes copied so far are kept (synced) in
+// a partial file, and importing again continues each file from there
+// (a kept part whose bytes turn out wrong is copied once more from the
+// start, then refused). Entries already written stay. Other errors are
+// for the database or the store; refusals are in the report. progress,
+// if not nil, is called on this goroutine as bytes are copied and after
+// each file.
+func (d *DB) ImportLibrary(ctx context.Context, files *content.Store, entries []LibraryEntry, open func(hash string) (io.ReadCloser, error), now time.Time, progress func(ImportProgress)) (LibraryImport, error) {
 	var rep LibraryImport
 	refuse := func(e LibraryEntry, format string, a ...any) {
 		rep.Refused = append(rep.Refused, ImportRefusal{ID: e.ID, Title: e.Title, Hash: e.Hash, Reason: fmt.Sprintf(format, a...)})
@@ -75,6 +90,21 @@ func (d *DB) ImportLibrary(ctx context.Context, files *content.Store, entries []
 		hash string
 		size int64
 	}
+	var prog ImportProgress
+	counted := map[file]bool{}
+	for _, e := range entries {
+		if f := (file{e.Hash, e.Size}); e.check() == nil && !counted[f] {
+			counted[f] = true
+			prog.Files++
+			prog.Bytes += e.Size
+		}
+	}
+	report := func() {
+		if progress != nil {
+			progress(prog)
+		}
+	}
+	report()
 	fileErr := map[file]string{} // why a file was refused ("" = in the store)
 	for _, e := range entries {
 		if err := ctx.Err(); err != nil {
@@ -86,19 +116,27 @@ func (d *DB) ImportLibrary(ctx context.Context, files *content.Store, entries []
 		}
 		why, seen := fileErr[file{e.Hash, e.Size}]
 		if !seen {
-			copied, err := d.importFile(files, e.Hash, e.Size, open)
+			prog.Current = e.Title
+			base := prog.BytesDone
+			copied, err := d.importFile(ctx, files, e.Hash, e.Size, open, func(n int64) {
+				prog.BytesDone = base + n
+				report()
+			})
 			var bad *badFile
 			switch {
 			case errors.As(err, &bad):
 				why = bad.why
 			case err != nil:
-				return rep, err
+				return rep, fmt.Errorf("file of %q: %w", e.Title, err)
 			case copied:
 				rep.Copied++
 			default:
 				rep.Present++
 			}
 			fileErr[file{e.Hash, e.Size}] = why
+			prog.FilesDone++
+			prog.BytesDone, prog.Current = base+e.Size, ""
+			report()
 		}
 		if why != "" {
 			refuse(e, "%s", why)
@@ -131,10 +169,28 @@ type badFile struct{ why string }
 
 func (b *badFile) Error() string { return b.why }
 
-// importFile puts hash into files unless there: read from open, into a
-// partial file (as an upload), committed only with exactly size bytes
-// and the right hash. It reports whether it copied.
-func (d *DB) importFile(files *content.Store, hash string, size int64, open func(string) (io.ReadCloser, error)) (bool, error) {
+// ReadError is a read of the pack that failed mid-file (the drive pulled
+// out): the import stopped, keeping what it copied of the file.
+type ReadError struct {
+	Hash       string
+	Done, Size int64 // bytes of the file kept, of its size
+	Err        error
+}
+
+func (e *ReadError) Error() string {
+	return fmt.Sprintf("reading the pack's file %s failed after %d of %d bytes (kept: importing again continues from there): %v", e.Hash, e.Done, e.Size, e.Err)
+}
+
+func (e *ReadError) Unwrap() error { return e.Err }
+
+// importFile puts hash into files unless there: read from open, appended
+// (synced) to the partial file an earlier cut import left (or a new one),
+// committed only with exactly size bytes and the right hash; a kept part
+// that makes the hash wrong is dropped and the file copied once more from
+// the start, as the app's pack import does. done is told how many bytes
+// of the file are in the partial file as they grow. It reports whether
+// it copied.
+func (d *DB) importFile(ctx context.Context, files *content.Store, hash string, size int64, open func(string) (io.ReadCloser, error), done func(int64)) (bool, error) {
 	if path, err := files.Path(hash); err == nil {
 		info, err := os.Stat(path)
 		if err != nil {
@@ -145,39 +201,110 @@ func (d *DB) importFile(files *content.Store, hash string, size int64, open func
 		}
 		return false, nil
 	}
-	src, err := open(hash)
-	if errors.Is(err, fs.ErrNotExist) {
-		return false, &badFile{"the file is missing from the pack"}
-	}
-	if err != nil {
-		return false, &badFile{fmt.Sprintf("the file cannot be read: %v", err)}
-	}
-	defer src.Close()
 	p, err := files.Partial(hash, importTag)
 	if err != nil {
 		return false, err
 	}
-	if err := p.Remove(); err != nil { // a cut earlier import's leftovers
-		return false, err
+	for attempt := 0; ; attempt++ {
+		off, err := p.Size()
+		if err != nil {
+			return false, err
+		}
+		if off > size { // not this file's bytes
+			if err := p.Remove(); err != nil {
+				return false, err
+			}
+			off = 0
+		}
+		n, err := copyFrom(ctx, p, off, size, hash, open, done)
+		if err != nil {
+			return false, err
+		}
+		if n != size {
+			p.Remove()
+			return false, &badFile{fmt.Sprintf("the file has %d bytes, not the %d the entry says: damaged, copy the pack again", n, size)}
+		}
+		_, err = p.Commit()
+		if errors.Is(err, content.ErrHashMismatch) && off > 0 && attempt == 0 {
+			continue // Commit dropped the partial file: the kept part may be what was damaged
+		}
+		if errors.Is(err, content.ErrHashMismatch) {
+			return false, &badFile{"the file's bytes do not have its SHA-256: damaged, copy the pack again"}
+		} else if err != nil {
+			return false, err
+		}
+		return true, nil
 	}
-	n, err := p.Append(0, src, size)
+}
+
+// copyFrom appends the pack's file from byte off to the partial file p
+// and returns the partial file's size. A file that cannot be opened, or is
+// larger than size, is a *badFile; a read failing mid-file a *ReadError;
+// a cancelled ctx its error; what was appended is kept.
+func copyFrom(ctx context.Context, p *content.Partial, off, size int64, hash string, open func(string) (io.ReadCloser, error), done func(int64)) (int64, error) {
+	src, err := open(hash)
+	if errors.Is(err, fs.ErrNotExist) {
+		return off, &badFile{"the file is missing from the pack"}
+	}
+	if err != nil {
+		return off, &badFile{fmt.Sprintf("the file cannot be read: %v", err)}
+	}
+	defer src.Close()
+	done(off)
+	if err := skipTo(src, off); err != nil {
+		return off, &ReadError{Hash: hash, Done: off, Size: size, Err: err}
+	}
+	r := &progressReader{ctx: ctx, r: src, n: off, done: done}
+	n, err := p.Append(off, r, size)
 	switch {
+	case ctx.Err() != nil:
+		return n, ctx.Err()
 	case errors.Is(err, content.ErrTooLarge):
 		p.Remove()
-		return false, &badFile{fmt.Sprintf("the file is larger than the %d bytes the entry says: damaged, copy the pack again", size)}
-	case err != nil:
-		p.Remove()
-		return false, &badFile{fmt.Sprintf("the file cannot be read: %v", err)}
-	case n != size:
-		p.Remove()
-		return false, &badFile{fmt.Sprintf("the file has %d bytes, not the %d the entry says: damaged, copy the pack again", n, size)}
+		return n, &badFile{fmt.Sprintf("the file is larger than the %d bytes the entry says: damaged, copy the pack again", size)}
+	case r.err != nil:
+		return n, &ReadError{Hash: hash, Done: n, Size: size, Err: r.err}
 	}
-	if _, err := p.Commit(); errors.Is(err, content.ErrHashMismatch) {
-		return false, &badFile{"the file's bytes do not have its SHA-256: damaged, copy the pack again"}
-	} else if err != nil {
-		return false, err
+	return n, err
+}
+
+// skipTo positions src at off, seeking if it can, else reading past.
+func skipTo(src io.Reader, off int64) error {
+	if off == 0 {
+		return nil
 	}
-	return true, nil
+	if s, ok := src.(io.Seeker); ok {
+		_, err := s.Seek(off, io.SeekStart)
+		return err
+	}
+	_, err := io.CopyN(io.Discard, src, off)
+	return err
+}
+
+// progressReader reads the pack's file until ctx is cancelled, telling
+// done the offset reached, and remembers a read error (to tell it from
+// the store's write errors).
+type progressReader struct {
+	ctx  context.Context
+	r    io.Reader
+	n    int64
+	done func(int64)
+	err  error
+}
+
+func (r *progressReader) Read(b []byte) (int, error) {
+	if err := r.ctx.Err(); err != nil {
+		return 0, err
+	}
+	n, err := r.r.Read(b)
+	if n > 0 {
+		r.n += int64(n)
+		r.done(r.n)
+	}
+	if err != nil && err != io.EOF {
+		r.err = err
+	}
+	return n, err
 }
 
 type entryResult int

@@ -9,6 +9,8 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -79,7 +81,7 @@ func testImportLibrary(t *testing.T, f *fixture) {
 		return out
 	}
 
-	rep, err := f.s.db.ImportLibrary(ctx, store, entries, files.open, time.Now())
+	rep, err := f.s.db.ImportLibrary(ctx, store, entries, files.open, time.Now(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +131,7 @@ func testImportLibrary(t *testing.T, f *fixture) {
 	}
 
 	// Again: nothing changes (no new row versions).
-	rep, err = f.s.db.ImportLibrary(ctx, store, entries, files.open, time.Now())
+	rep, err = f.s.db.ImportLibrary(ctx, store, entries, files.open, time.Now(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +148,7 @@ func testImportLibrary(t *testing.T, f *fixture) {
 	// A newer pack: the damaged file fixed, one title changed.
 	entries[0].Title = "《秋天的雨》第1课时 课件（修订）"
 	files[bad.Hash] = []byte(strings.Repeat(fmt.Sprintf("一师一优课 第%d课 ", 2), 202))
-	rep, err = f.s.db.ImportLibrary(ctx, store, entries, files.open, time.Now())
+	rep, err = f.s.db.ImportLibrary(ctx, store, entries, files.open, time.Now(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +170,7 @@ func TestImportLibraryRefusesBadEntries(t *testing.T) {
 	entries, files := importEntries(3)
 	entries[0].Kind = "poster"
 	entries[2].Size++ // the file is one byte shorter than the entry says
-	rep, err := f.s.db.ImportLibrary(ctx, store, entries, files.open, time.Now())
+	rep, err := f.s.db.ImportLibrary(ctx, store, entries, files.open, time.Now(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +186,199 @@ func TestImportLibraryRefusesBadEntries(t *testing.T) {
 	}
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
-	if _, err := f.s.db.ImportLibrary(cancelled, store, entries, files.open, time.Now()); !errors.Is(err, context.Canceled) {
+	if _, err := f.s.db.ImportLibrary(cancelled, store, entries, files.open, time.Now(), nil); !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled import: %v", err)
+	}
+}
+
+// cutPack is a pack whose reads are cut once budget bytes of file content
+// have been read in all (budget < 0: never): the drive is pulled out (a
+// read error), or, with cancel set, the import is cancelled. It counts
+// every byte it hands out.
+type cutPack struct {
+	files  packFiles
+	budget int64
+	cancel context.CancelFunc
+	read   *int64
+}
+
+var errPulled = errors.New("input/output error (the drive was removed)")
+
+func (c cutPack) open(hash string) (io.ReadCloser, error) {
+	b, ok := c.files[hash]
+	if !ok {
+		return nil, fs.ErrNotExist
+	}
+	return &cutReader{Reader: bytes.NewReader(b), pack: c}, nil
+}
+
+type cutReader struct {
+	*bytes.Reader // Seek skips without reading
+	pack          cutPack
+}
+
+func (r *cutReader) Read(p []byte) (int, error) {
+	if len(p) > 1000 {
+		p = p[:1000] // small reads: cuts land mid-file
+	}
+	if c := r.pack; c.budget >= 0 {
+		left := c.budget - *c.read
+		if left <= 0 {
+			if c.cancel != nil {
+				c.cancel()
+				return 0, context.Canceled // what a cancelling source would say; the import must stop without reading on
+			}
+			return 0, errPulled
+		}
+		if int64(len(p)) > left {
+			p = p[:left]
+		}
+	}
+	n, err := r.Reader.Read(p)
+	*r.pack.read += int64(n)
+	return n, err
+}
+
+func (r *cutReader) Close() error { return nil }
+
+func TestImportLibraryResumesCutImport(t *testing.T) {
+	f := newFixture(t, Config{DataDir: t.TempDir(), Insecure: true})
+	store, err := OpenFiles(f.s.cfg.DataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, files := importEntries(4)
+	var total int64
+	for _, b := range files {
+		total += int64(len(b))
+	}
+	var read int64
+	cuts := 0
+	var last ImportProgress
+	for attempt := 0; ; attempt++ {
+		if attempt > 20 {
+			t.Fatal("the import never finished")
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		pack := cutPack{files: files, budget: -1, read: &read}
+		if attempt < 4 {
+			pack.budget = read + 1 + total/5
+			if attempt%2 == 1 {
+				pack.cancel = cancel
+			}
+		}
+		rep, err := f.s.db.ImportLibrary(ctx, store, entries, pack.open, time.Now(), func(p ImportProgress) { last = p })
+		cancel()
+		if err == nil {
+			if len(rep.Refused) != 0 {
+				t.Fatalf("refused: %v", rep.Refused)
+			}
+			break
+		}
+		cuts++
+		var re *ReadError
+		if !errors.As(err, &re) && !errors.Is(err, context.Canceled) {
+			t.Fatalf("attempt %d: a cut import says %v", attempt, err)
+		}
+		if errors.As(err, &re) && (!errors.Is(err, errPulled) || re.Done <= 0 || re.Done >= re.Size) {
+			t.Fatalf("attempt %d: read error %v: want the drive's error, mid-file", attempt, err)
+		}
+		for h, b := range files { // nothing half-copied is visible
+			if path, err := store.Path(h); err == nil {
+				got, _ := os.ReadFile(path)
+				if !bytes.Equal(got, b) {
+					t.Fatalf("attempt %d: %s is visible but not whole", attempt, h)
+				}
+			}
+		}
+	}
+	if cuts != 4 {
+		t.Fatalf("%d imports were cut, want 4", cuts)
+	}
+	// Resumed, not restarted: each byte of the pack was read once.
+	if read != total {
+		t.Fatalf("read %d bytes over %d imports; the pack has %d", read, cuts+1, total)
+	}
+	for h, b := range files {
+		path, err := store.Path(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := os.ReadFile(path); !bytes.Equal(got, b) {
+			t.Fatalf("%s differs from the pack", h)
+		}
+		if ok, parts := f.stored(h); !ok || parts != 0 {
+			t.Fatalf("%s: stored %v, %d partial files left", h, ok, parts)
+		}
+	}
+	if last.FilesDone != 4 || last.Files != 4 || last.BytesDone != total || last.Bytes != total || last.Current != "" {
+		t.Fatalf("last progress %+v, want 4 files and %d bytes done", last, total)
+	}
+	rep, err := f.s.db.ImportLibrary(context.Background(), store, entries, files.open, time.Now(), nil)
+	if err != nil || rep.Added != 0 || rep.Unchanged != len(entries) || rep.Present != 4 {
+		t.Fatalf("after the resumed import every entry is there: %+v, %v", rep, err)
+	}
+}
+
+// TestImportLibraryRedoesDamagedPartial: a kept part whose bytes are
+// wrong (damaged on disk) is copied once more from the start; a pack file
+// that is itself wrong is then refused, leaving nothing behind.
+func TestImportLibraryRedoesDamagedPartial(t *testing.T) {
+	f := newFixture(t, Config{DataDir: t.TempDir(), Insecure: true})
+	store, err := OpenFiles(f.s.cfg.DataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, files := importEntries(2)
+	entries = entries[:2]
+	good, bad := entries[0], entries[1]
+	files[bad.Hash] = append([]byte("X"), files[bad.Hash][1:]...) // the pack's copy is damaged
+	for _, e := range entries {
+		var read int64
+		half := e.Size / 2
+		pack := cutPack{files: packFiles{e.Hash: files[e.Hash]}, budget: half, read: &read}
+		if _, err := f.s.db.ImportLibrary(context.Background(), store, []LibraryEntry{e}, pack.open, time.Now(), nil); !errors.Is(err, errPulled) {
+			t.Fatalf("cut import of %q: %v", e.Title, err)
+		}
+		part, err := store.Partial(e.Hash, importTag)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, _ := part.Size(); n != half {
+			t.Fatalf("%q: %d bytes kept, want %d", e.Title, n, half)
+		}
+	}
+	// A power cut damaged the good file's kept part. (Removing it first
+	// drops what this process knows of it, as a restart would.)
+	path := filepath.Join(f.s.cfg.DataDir, FilesDir, "partial", good.Hash+"."+importTag)
+	kept, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept[10] ^= 0xff
+	if part, err := store.Partial(good.Hash, importTag); err != nil || part.Remove() != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, kept, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var read int64
+	pack := cutPack{files: files, budget: -1, read: &read}
+	rep, err := f.s.db.ImportLibrary(context.Background(), store, entries, pack.open, time.Now(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Added != 1 || rep.Copied != 1 || len(rep.Refused) != 1 || rep.Refused[0].Hash != bad.Hash || !strings.Contains(rep.Refused[0].Reason, "SHA-256") {
+		t.Fatalf("report %+v", rep)
+	}
+	// Each file: its second half, then (the hash wrong) all of it again.
+	if want := good.Size - good.Size/2 + good.Size + bad.Size - bad.Size/2 + bad.Size; read != want {
+		t.Fatalf("read %d bytes, want %d", read, want)
+	}
+	if got, err := os.ReadFile(filepath.Join(f.s.cfg.DataDir, FilesDir, good.Hash[:2], good.Hash[2:])); err != nil || !bytes.Equal(got, files[good.Hash]) {
+		t.Fatalf("the redone file differs: %v", err)
+	}
+	if ok, parts := f.stored(bad.Hash); ok || parts != 0 {
+		t.Fatalf("the damaged file: stored %v, %d partial files left", ok, parts)
 	}
 }

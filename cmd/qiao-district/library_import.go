@@ -15,15 +15,18 @@ import (
 	qlib "qiao/library"
 )
 
-// importPack runs "library import-pack [--data DIR] [--db URL] PACKDIR":
-// it loads a resource pack (docs/resource-pack.md) into the district's
-// own catalogue and file store. Exit 1 if any entry was refused.
+// importPack runs "library import-pack [--data DIR] [--db URL]
+// [--progress] PACKDIR": it loads a resource pack (docs/resource-pack.md)
+// into the district's own catalogue and file store, continuing the files
+// a cut import left, and shows its progress on stderr when that is a
+// terminal or --progress is given. Exit 1 if any entry was refused.
 func importPack(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	const name = "library import-pack"
 	fset := flag.NewFlagSet(name, flag.ContinueOnError)
 	fset.SetOutput(io.Discard)
 	dir := fset.String("data", defaultDataDir, "data directory")
 	url := dbFlag(fset)
+	showProgress := fset.Bool("progress", false, "print progress to stderr even when it is not a terminal")
 	// PACKDIR may come before or after the flags.
 	var packs []string
 	for rest := args; ; {
@@ -65,9 +68,16 @@ func importPack(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return exitError
 	}
 	var rep district.LibraryImport
+	var progress func(district.ImportProgress)
+	var bar *progressLine
+	if term := isTerminal(stderr); term || *showProgress {
+		bar = &progressLine{w: stderr, term: term, now: time.Now}
+		progress = bar.show
+	}
 	code := withDB(ctx, data, stderr, func(db *district.DB) error {
 		open := func(hash string) (io.ReadCloser, error) { return pack.Open(qlib.PackPath(hash)) }
-		rep, err = db.ImportLibrary(ctx, files, libraryEntries(m), open, time.Now())
+		rep, err = db.ImportLibrary(ctx, files, libraryEntries(m), open, time.Now(), progress)
+		bar.end()
 		return err
 	})
 	if code != exitOK {
@@ -109,4 +119,64 @@ func libraryEntries(m *qlib.Manifest) []district.LibraryEntry {
 				Tags: e.Tags, UploadedBy: e.UploadedBy, Licence: e.Licence}}
 	}
 	return out
+}
+
+// progressLine prints an import's progress at most once a second (and
+// its last state at the end): rewriting one line on a terminal, one line
+// each otherwise (a log).
+type progressLine struct {
+	w       io.Writer
+	term    bool
+	now     func() time.Time
+	last    time.Time // when it last printed
+	pending *district.ImportProgress
+}
+
+// show prints p unless it printed less than a second ago.
+func (l *progressLine) show(p district.ImportProgress) {
+	if t := l.now(); l.last.IsZero() || t.Sub(l.last) >= time.Second {
+		l.last, l.pending = t, nil
+		l.print(p)
+		return
+	}
+	l.pending = &p
+}
+
+// end prints the last state not yet printed and ends the line.
+func (l *progressLine) end() {
+	if l == nil {
+		return
+	}
+	if l.pending != nil {
+		l.print(*l.pending)
+		l.pending = nil
+	}
+	if l.term && !l.last.IsZero() {
+		fmt.Fprintln(l.w)
+	}
+}
+
+func (l *progressLine) print(p district.ImportProgress) {
+	line := fmt.Sprintf("files %d/%d, %s/%s", p.FilesDone, p.Files, mib(p.BytesDone), mib(p.Bytes))
+	if p.Current != "" {
+		line += ": " + p.Current
+	}
+	if l.term {
+		fmt.Fprintf(l.w, "\r%s\x1b[K", line)
+	} else {
+		fmt.Fprintln(l.w, line)
+	}
+}
+
+// mib formats n bytes in MiB with one decimal.
+func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
+
+// isTerminal reports whether w is a terminal (a character device).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	info, err := f.Stat()
+	return err == nil && info.Mode()&os.ModeCharDevice != 0
 }

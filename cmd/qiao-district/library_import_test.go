@@ -289,3 +289,55 @@ func TestLibraryImportPackRefusesBadInvocations(t *testing.T) {
 		}
 	}
 }
+
+func TestLibraryImportPackProgress(t *testing.T) {
+	ctx := context.Background()
+	src := newPackSource(t, 4)
+	pack := t.TempDir()
+	src.export(t, pack)
+	data := t.TempDir()
+	db, err := district.Open(ctx, data, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	var stdout, stderr bytes.Buffer
+	if code := run(ctx, []string{"library", "import-pack", "--progress", "--data", data, pack}, &stdout, &stderr); code != exitOK {
+		t.Fatalf("exit %d\n%s%s", code, stdout.String(), stderr.String())
+	}
+	lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+	if last := lines[len(lines)-1]; !strings.HasPrefix(last, "files 4/4, ") || !strings.HasPrefix(lines[0], "files 0/4, 0.0 MiB/") {
+		t.Fatalf("progress:\n%s", stderr.String())
+	}
+	// Without --progress and stderr not a terminal: nothing.
+	stderr.Reset()
+	if code := run(ctx, []string{"library", "import-pack", "--data", data, pack}, &stdout, &stderr); code != exitOK || stderr.Len() != 0 {
+		t.Fatalf("exit %d, stderr %q", code, stderr.String())
+	}
+}
+
+func TestProgressLineAtMostOnceASecond(t *testing.T) {
+	for _, term := range []bool{false, true} {
+		var out bytes.Buffer
+		clock := time.Date(2026, 9, 1, 8, 0, 0, 0, time.UTC)
+		l := &progressLine{w: &out, term: term, now: func() time.Time { return clock }}
+		for i, ms := range []int{0, 300, 999, 1000, 1500, 1900, 2100, 2200} {
+			clock = clock.Add(time.Duration(ms)*time.Millisecond - clock.Sub(time.Date(2026, 9, 1, 8, 0, 0, 0, time.UTC)))
+			l.show(district.ImportProgress{Files: 8, FilesDone: i, Bytes: 8 << 20, BytesDone: int64(i) << 20, Current: fmt.Sprintf("第%d课", i)})
+		}
+		l.end()
+		// Printed at 0, 1000 and 2100 ms, and the last state at the end.
+		want := []string{"files 0/8, 0.0 MiB/8.0 MiB: 第0课", "files 3/8, 3.0 MiB/8.0 MiB: 第3课", "files 6/8, 6.0 MiB/8.0 MiB: 第6课", "files 7/8, 7.0 MiB/8.0 MiB: 第7课"}
+		got := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+		if term {
+			if !strings.HasSuffix(out.String(), "\n") || len(got) != 1 {
+				t.Fatalf("terminal: %q, want one rewritten line ended by a newline", out.String())
+			}
+			got = strings.Split(strings.TrimPrefix(got[0], "\r"), "\x1b[K\r")
+			got[len(got)-1] = strings.TrimSuffix(got[len(got)-1], "\x1b[K")
+		}
+		if strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Fatalf("terminal %v: printed\n%q\nwant\n%q", term, got, want)
+		}
+	}
+}

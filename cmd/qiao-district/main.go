@@ -14,7 +14,7 @@
 //	qiao-district status password --data DIR [--db URL] [--loopback | --remove]
 //	qiao-district library review --data DIR [--db URL] [--state pending|accepted|returned|all]
 //	qiao-district library accept|return --data DIR [--db URL] --id ID [--reason TEXT]
-//	qiao-district library import-pack --data DIR [--db URL] PACKDIR
+//	qiao-district library import-pack --data DIR [--db URL] [--progress] PACKDIR
 //	qiao-district version
 //
 // The database is SQLite in DIR unless --db (or $QIAO_DISTRICT_DB) names a
@@ -77,7 +77,7 @@ const usage = `Usage:
   qiao-district library review --data DIR [--db URL] [--state pending|accepted|returned|all]
   qiao-district library accept --data DIR [--db URL] --id ID
   qiao-district library return --data DIR [--db URL] --id ID --reason TEXT
-  qiao-district library import-pack --data DIR [--db URL] PACKDIR
+  qiao-district library import-pack --data DIR [--db URL] [--progress] PACKDIR
   qiao-district version
 
 Commands:
@@ -117,7 +117,9 @@ Commands:
                  district-wide and reach every school at its next sync.
                  Importing a pack again changes nothing; a newer pack
                  updates its entries. A damaged file is refused with its
-                 entries (exit 1); the rest is imported
+                 entries (exit 1); the rest is imported. A cut import
+                 continues its files where it stopped. Progress is shown
+                 on stderr when it is a terminal, or with --progress
   version        print the version
 
 The admin commands work on the database while the server runs.
