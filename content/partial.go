@@ -340,3 +340,17 @@ func (s *Store) SweepPartials(age time.Duration) (int, error) {
 	}
 	return n, nil
 }
+
+// SkipTo moves src to offset off, to resume a partial from its source:
+// by seeking when src can, else by reading past.
+func SkipTo(src io.Reader, off int64) error {
+	if off == 0 {
+		return nil
+	}
+	if s, ok := src.(io.Seeker); ok {
+		_, err := s.Seek(off, io.SeekStart)
+		return err
+	}
+	_, err := io.CopyN(io.Discard, src, off)
+	return err
+}

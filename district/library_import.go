@@ -251,7 +251,7 @@ func copyFrom(ctx context.Context, p *content.Partial, off, size int64, hash str
 	}
 	defer src.Close()
 	done(off)
-	if err := skipTo(src, off); err != nil {
+	if err := content.SkipTo(src, off); err != nil {
 		return off, &ReadError{Hash: hash, Done: off, Size: size, Err: err}
 	}
 	r := &progressReader{ctx: ctx, r: src, n: off, done: done}
@@ -266,19 +266,6 @@ func copyFrom(ctx context.Context, p *content.Partial, off, size int64, hash str
 		return n, &ReadError{Hash: hash, Done: n, Size: size, Err: r.err}
 	}
 	return n, err
-}
-
-// skipTo positions src at off, seeking if it can, else reading past.
-func skipTo(src io.Reader, off int64) error {
-	if off == 0 {
-		return nil
-	}
-	if s, ok := src.(io.Seeker); ok {
-		_, err := s.Seek(off, io.SeekStart)
-		return err
-	}
-	_, err := io.CopyN(io.Discard, src, off)
-	return err
 }
 
 // progressReader reads the pack's file until ctx is cancelled, telling

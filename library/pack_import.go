@@ -263,7 +263,7 @@ func (p *Packs) importFile(ctx context.Context, pack fs.FS, f planned, t *tracke
 			}
 			off = 0
 		}
-		if err := skipTo(src, off); err != nil {
+		if err := content.SkipTo(src, off); err != nil {
 			return &PackError{Code: PackRead, Err: err}
 		}
 		if ft == nil {
@@ -298,19 +298,6 @@ func (p *Packs) importFile(ctx context.Context, pack fs.FS, f planned, t *tracke
 		}
 		return nil
 	}
-}
-
-// skipTo positions src at off, seeking if it can.
-func skipTo(src io.Reader, off int64) error {
-	if off == 0 {
-		return nil
-	}
-	if s, ok := src.(io.Seeker); ok {
-		_, err := s.Seek(off, io.SeekStart)
-		return err
-	}
-	_, err := io.CopyN(io.Discard, src, off)
-	return err
 }
 
 // sourceReader remembers the pack's read error, to tell it from a write
