@@ -148,7 +148,7 @@ func (d *libraryDownloads) show(p library.Progress) {
 func (l *libraryState) showDownloads() {
 	box := container.NewVBox()
 	if l.fetch == nil {
-		box.Add(rsWrapped(i18n.T("library.only_catalogue")))
+		box.Add(rsWrapped(i18n.T("library.not_enrolled")))
 	} else {
 		dd := &libraryDownloads{total: rsWrapped(""), bar: widget.NewProgressBar(), files: container.NewVBox()}
 		dd.pause = widget.NewButton("", func() {
