@@ -403,6 +403,7 @@ func (l *libraryState) exportPack() {
 			l.exportTo(u.Path())
 		}
 	}, l.w.win)
+	d.Resize(dialogSize(l.w.win))
 	d.Show()
 }
 
@@ -449,6 +450,7 @@ func (l *libraryState) importPack() {
 			l.importFrom(u.Path())
 		}
 	}, l.w.win)
+	d.Resize(dialogSize(l.w.win))
 	d.Show()
 }
 
