@@ -557,6 +557,7 @@ func (l *libraryState) addDialog() {
 				title.SetText(strings.TrimSuffix(rc.URI().Name(), rc.URI().Extension()))
 			}
 		}, l.w.win)
+		fd.Resize(dialogSize(l.w.win))
 		fd.Show()
 	}
 	msg := rsWrapped("")
