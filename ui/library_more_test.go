@@ -315,10 +315,15 @@ func TestLibraryContributeAndMyContributions(t *testing.T) {
 		h.typeSearch(e.Title)
 		l.list.Select(0)
 		h.settle()
-		test.Tap(h.overlayButton(i18n.T("library.contribute")))
+		// A second tap while it goes, or after, sends nothing more.
+		send := h.overlayButton(i18n.T("library.contribute"))
+		test.Tap(send)
+		test.Tap(send)
 		h.settle()
-		if !h.overlayText(i18n.T("library.contributed")) {
-			t.Fatalf("contributing %q does not say it was sent", title)
+		test.Tap(send)
+		h.settle()
+		if !h.overlayText(i18n.T("library.contributed")) || !send.Disabled() {
+			t.Fatalf("contributing %q does not say it was sent, or can be sent again", title)
 		}
 		h.w.win.Canvas().Overlays().Top().Hide()
 	}
