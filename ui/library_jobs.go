@@ -546,19 +546,13 @@ func (l *libraryState) addDialog() {
 	grade.SetSelectedIndex(s.Grade)
 	unit.SetText(s.Unit)
 	file.OnTapped = func() {
-		fd := dialog.NewFileOpen(func(rc fyne.URIReadCloser, err error) {
-			if err != nil || rc == nil {
-				return
-			}
-			path = rc.URI().Path()
-			rc.Close()
-			file.SetText(rc.URI().Name())
+		chooseLibraryFile(l.w.win, func(u fyne.URI) {
+			path = u.Path()
+			file.SetText(u.Name())
 			if title.Text == "" {
-				title.SetText(strings.TrimSuffix(rc.URI().Name(), rc.URI().Extension()))
+				title.SetText(strings.TrimSuffix(u.Name(), u.Extension()))
 			}
-		}, l.w.win)
-		fd.Resize(dialogSize(l.w.win))
-		fd.Show()
+		})
 	}
 	msg := rsWrapped("")
 	form := widget.NewForm(
@@ -590,6 +584,20 @@ func (l *libraryState) addDialog() {
 	})
 	d = dialog.NewCustom(i18n.T("library.add"), i18n.T("library.cancel"), container.NewVBox(form, container.NewHBox(save), msg), l.w.win)
 	d.Resize(fyne.NewSize(620, 0))
+	d.Show()
+}
+
+// chooseLibraryFile asks for a file on this PC and passes it to picked
+// (tests replace it: Fyne's test driver cannot drive the file dialog).
+var chooseLibraryFile = func(win fyne.Window, picked func(fyne.URI)) {
+	d := dialog.NewFileOpen(func(rc fyne.URIReadCloser, err error) {
+		if err != nil || rc == nil {
+			return
+		}
+		rc.Close()
+		picked(rc.URI())
+	}, win)
+	d.Resize(dialogSize(win))
 	d.Show()
 }
 

@@ -91,9 +91,11 @@ func (l *libraryState) openEntry(e library.Entry) {
 	}
 	buttons.Add(fav)
 	if l.contrib != nil && e.Source != library.FromDistrict && e.SchoolID == l.school && l.isHere(e) {
-		buttons.Add(widget.NewButtonWithIcon(i18n.T("library.contribute"), theme.MailSendIcon(), func() {
-			l.contribute(e, msg)
-		}))
+		var send *widget.Button
+		send = widget.NewButtonWithIcon(i18n.T("library.contribute"), theme.MailSendIcon(), func() {
+			l.contribute(e, msg, send)
+		})
+		buttons.Add(send)
 	}
 	box.Add(buttons)
 	box.Add(msg)
@@ -268,8 +270,11 @@ func (l *libraryState) download(e library.Entry) {
 	})
 }
 
-// contribute sends a school's or teacher's entry to the district's review.
-func (l *libraryState) contribute(e library.Entry, msg *widget.Label) {
+// contribute sends a school's or teacher's entry to the district's review;
+// its button is off while it goes and once it went (the district would
+// queue every tap as another contribution).
+func (l *libraryState) contribute(e library.Entry, msg *widget.Label, send *widget.Button) {
+	send.Disable()
 	msg.SetText(i18n.T("library.contributing"))
 	msg.Show()
 	l.w.jobs.async(func() error {
@@ -278,6 +283,7 @@ func (l *libraryState) contribute(e library.Entry, msg *widget.Label) {
 	}, func(err error) {
 		if err != nil {
 			msg.SetText(libraryErr(err))
+			send.Enable()
 			return
 		}
 		msg.SetText(i18n.T("library.contributed"))

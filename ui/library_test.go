@@ -364,9 +364,9 @@ func libraryWindow(t *testing.T, h *harness, schoolName string) *harness {
 	return h2
 }
 
-// publishEntry writes a district-wide entry with its file from a district
-// administrator's device, uploads the file and syncs; it returns the entry's id.
-func publishEntry(t *testing.T, srv *district.Server, url, title string, data []byte) string {
+// adminDevice is a district administrator's device enrolled at url: its
+// replica, store and file store.
+func adminDevice(t *testing.T, srv *district.Server, url string) (*replica.Replica, *store.Store, *content.Store) {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, t.TempDir())
@@ -397,6 +397,15 @@ func publishEntry(t *testing.T, srv *district.Server, url, title string, data []
 		t.Fatal(err)
 	}
 	rep.Files = files
+	return rep, st, files
+}
+
+// publishEntry writes a district-wide entry with its file from a district
+// administrator's device, uploads the file and syncs; it returns the entry's id.
+func publishEntry(t *testing.T, srv *district.Server, url, title string, data []byte) string {
+	t.Helper()
+	ctx := context.Background()
+	rep, st, files := adminDevice(t, srv, url)
 	ref, err := files.Put(bytes.NewReader(data))
 	if err != nil {
 		t.Fatal(err)
