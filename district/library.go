@@ -183,7 +183,8 @@ var ErrNoContribution = &APIError{Status: http.StatusNotFound, Code: "not_found"
 var ErrDecided = &APIError{Status: http.StatusConflict, Code: "already_decided", Message: "this contribution was accepted or returned already"}
 
 // AddContribution queues a contribution of dev's school. The file must
-// have been uploaded for the school (or district-wide) with its size.
+// have been uploaded for the school (or district-wide) with its size. A
+// file already waiting for review from the school gives back that one.
 func (d *DB) AddContribution(ctx context.Context, dev Device, f LibraryFields, now time.Time) (Contribution, error) {
 	var size int64
 	err := d.queryRow(ctx, `SELECT size FROM file_scopes WHERE hash = ? AND (school_id = ? OR school_id = '')`, f.Hash, dev.SchoolID).Scan(&size)
@@ -195,6 +196,15 @@ func (d *DB) AddContribution(ctx context.Context, dev Device, f LibraryFields, n
 	}
 	if size != f.Size {
 		return Contribution{}, badContribution("size %d does not match the uploaded file's %d bytes", f.Size, size)
+	}
+	// The same file still waiting for review from this school is the
+	// same contribution (a teacher tapped again, or a retry after a cut
+	// answer): give it back rather than queue a copy.
+	if c, err := scanContribution(d.queryRow(ctx, `SELECT `+contributionCols+` FROM library_contributions
+		WHERE school_id = ? AND hash = ? AND state = ?`, dev.SchoolID, f.Hash, ContributionPending)); err == nil {
+		return c, nil
+	} else if !errors.Is(err, sql.ErrNoRows) {
+		return Contribution{}, err
 	}
 	fields, err := json.Marshal(f)
 	if err != nil {

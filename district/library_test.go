@@ -134,6 +134,10 @@ func testLibraryReviewQueue(t *testing.T, f *fixture) {
 	if c.State != ContributionPending || c.SchoolID != f.school {
 		t.Fatalf("queued: %+v", c)
 	}
+	// Sent again while it waits (a second tap, a retry): the same one.
+	if again := f.contribution(f.call(colleague, "POST", path, fields(h, len(data)))); again.ID != c.ID {
+		t.Fatalf("sent twice: %s and %s", c.ID, again.ID)
+	}
 	// The school sees it (any of its devices), another school does not.
 	if cs := f.listed(colleague, ""); len(cs) != 1 || cs[0].ID != c.ID {
 		t.Fatalf("the school's list: %+v", cs)
