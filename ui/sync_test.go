@@ -290,7 +290,8 @@ func TestEnrolFromSettingsThenSyncNow(t *testing.T) {
 	if h.w.sync.runner == nil {
 		t.Fatal("background sync not started after enrolling")
 	}
-	if link, _ := h.statusBar(); link != i18n.T("sync.status.syncing") {
+	// The first sync starts at once; on a fast machine it may be done by now.
+	if link, _ := h.statusBar(); link != i18n.T("sync.status.syncing") && link != i18n.T("sync.status.online") {
 		t.Fatalf("first sync: %q", link)
 	}
 	h.waitSyncDone()
