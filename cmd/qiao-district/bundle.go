@@ -22,20 +22,12 @@ func importBundle(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	dir := fs.String("data", defaultDataDir, "data directory")
 	url := dbFlag(fs)
 	out := fs.String("out", "", "return bundle to write")
-	// FILE may come before or after the flags.
-	var files []string
-	for rest := args; ; {
-		if err := fs.Parse(rest); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				printUsage(stdout)
-				return exitOK
-			}
-			return usageError(stderr, name+": "+err.Error())
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		files, rest = append(files, fs.Arg(0)), fs.Args()[1:]
+	files, err := parseAround(fs, args) // FILE may come before or after the flags
+	if errors.Is(err, flag.ErrHelp) {
+		printUsage(stdout)
+		return exitOK
+	} else if err != nil {
+		return usageError(stderr, name+": "+err.Error())
 	}
 	switch {
 	case len(files) != 1:
@@ -77,4 +69,19 @@ func importBundle(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			ret.ID, *out, ret.Changes, ret.Device)
 		return nil
 	})
+}
+
+// parseAround parses fs's flags from args when positional arguments may
+// come before, between or after them, and returns those arguments.
+func parseAround(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for rest := args; ; {
+		if err := fs.Parse(rest); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos, rest = append(pos, fs.Arg(0)), fs.Args()[1:]
+	}
 }

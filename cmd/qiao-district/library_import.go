@@ -27,20 +27,12 @@ func importPack(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	dir := fset.String("data", defaultDataDir, "data directory")
 	url := dbFlag(fset)
 	showProgress := fset.Bool("progress", false, "print progress to stderr even when it is not a terminal")
-	// PACKDIR may come before or after the flags.
-	var packs []string
-	for rest := args; ; {
-		if err := fset.Parse(rest); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				printUsage(stdout)
-				return exitOK
-			}
-			return usageError(stderr, name+": "+err.Error())
-		}
-		if fset.NArg() == 0 {
-			break
-		}
-		packs, rest = append(packs, fset.Arg(0)), fset.Args()[1:]
+	packs, err := parseAround(fset, args) // PACKDIR may come before or after the flags
+	if errors.Is(err, flag.ErrHelp) {
+		printUsage(stdout)
+		return exitOK
+	} else if err != nil {
+		return usageError(stderr, name+": "+err.Error())
 	}
 	switch {
 	case len(packs) != 1:
