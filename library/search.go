@@ -314,7 +314,7 @@ func (s *Service) ready(ctx context.Context) (*index, error) {
 			return nil, err
 		}
 		s.idx = ix
-		return ix, nil
+		return s.replaceCopies(ctx, ix, nil)
 	}
 	ix := s.idx
 	rows, err := s.st.DB.QueryContext(ctx, `SELECT seq, entry_id FROM library_touched WHERE seq > ? ORDER BY seq`, ix.seq)
@@ -337,6 +337,7 @@ func (s *Service) ready(ctx context.Context) (*index, error) {
 	}
 	const chunk = 500
 	var scratch []gram
+	district := []string{} // district entries added: their copies go
 	for start := 0; start < len(ids); start += chunk {
 		part := ids[start:min(len(ids), start+chunk)]
 		args := make([]any, len(part))
@@ -357,6 +358,9 @@ func (s *Service) ready(ctx context.Context) (*index, error) {
 			}
 			if s.sees(r) {
 				scratch = ix.add(r, scratch)
+				if r.schoolID == "" {
+					district = append(district, r.id)
+				}
 			}
 		}
 		rs.Close()
@@ -368,7 +372,21 @@ func (s *Service) ready(ctx context.Context) (*index, error) {
 	if ix.dead > 1000 && ix.dead > len(ix.slot) {
 		ix.compact()
 	}
-	return ix, nil
+	return s.replaceCopies(ctx, ix, district)
+}
+
+// replaceCopies deletes the school's copies of the district entries named
+// by ids (all of them when ids is nil; see copies.go) and catches the
+// index up with the deletes.
+func (s *Service) replaceCopies(ctx context.Context, ix *index, ids []string) (*index, error) {
+	pairs, err := s.copies(ctx, ids)
+	if err != nil || len(pairs) == 0 {
+		return ix, err
+	}
+	if err := s.supersede(ctx, pairs); err != nil {
+		return nil, err
+	}
+	return s.ready(ctx)
 }
 
 // sees reports whether the library shows a row: live, district-wide or
