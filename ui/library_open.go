@@ -163,11 +163,11 @@ func (l *libraryState) preview(e library.Entry, path string, release func()) {
 				return img
 			}
 		case openPDF:
-			pages, err := deck.Import(path)
+			page, err := deck.FirstPage(path)
 			if err != nil {
 				return err
 			}
-			data := pages[0].Data
+			data := page.Data
 			obj = func() fyne.CanvasObject {
 				img := canvas.NewImageFromReader(bytes.NewReader(data), e.FileName)
 				img.FillMode = canvas.ImageFillContain

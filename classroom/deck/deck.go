@@ -93,6 +93,15 @@ func fail(c Code, format string, a ...any) *Error {
 
 // Import reads the file at path (an image or a PDF) and returns its pages.
 func Import(path string) ([]Page, error) {
+	b, err := readFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return ImportBytes(b)
+}
+
+// readFile reads a file of at most MaxFileBytes.
+func readFile(path string) ([]byte, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, &Error{Code: ErrRead, Err: err}
@@ -104,18 +113,34 @@ func Import(path string) ([]Page, error) {
 	if err != nil {
 		return nil, &Error{Code: ErrRead, Err: err}
 	}
-	return ImportBytes(b)
+	return b, nil
 }
 
 // ImportBytes is Import for a file already in memory.
-func ImportBytes(b []byte) ([]Page, error) {
+func ImportBytes(b []byte) ([]Page, error) { return importBytes(b, false) }
+
+// FirstPage renders only the first page of the image or PDF at path, for a
+// preview: a PDF of any number of pages is fine.
+func FirstPage(path string) (Page, error) {
+	b, err := readFile(path)
+	if err != nil {
+		return Page{}, err
+	}
+	pages, err := importBytes(b, true)
+	if err != nil {
+		return Page{}, err
+	}
+	return pages[0], nil
+}
+
+func importBytes(b []byte, first bool) ([]Page, error) {
 	switch {
 	case len(b) == 0:
 		return nil, fail(ErrEmpty, "")
 	case len(b) > MaxFileBytes:
 		return nil, fail(ErrTooLarge, "%d bytes, limit %d", len(b), MaxFileBytes)
 	case isPDF(b):
-		return importPDF(b)
+		return importPDF(b, first)
 	}
 	img, err := decodeImage(b)
 	if err != nil {

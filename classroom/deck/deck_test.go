@@ -233,3 +233,34 @@ func TestCodesTranslated(t *testing.T) {
 		}
 	}
 }
+
+// A library preview renders only the first page, of a PDF of any length.
+func TestFirstPageOfLongPDF(t *testing.T) {
+	t.Cleanup(func() { _ = Close() })
+	dir := t.TempDir()
+	long := filepath.Join(dir, "long.pdf")
+	if err := os.WriteFile(long, testPDF(t, maxPages+5, ""), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Import(long); CodeOf(err) != ErrTooManyPages {
+		t.Fatalf("deck import: %v, want too many pages", err)
+	}
+	p, err := FirstPage(long)
+	if err != nil {
+		t.Fatal(err)
+	}
+	short, err := ImportBytes(testPDF(t, 3, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Hash != short[0].Hash {
+		t.Fatalf("first page %s, want %s (page 1 of the same slides)", p.Hash, short[0].Hash)
+	}
+	empty := filepath.Join(dir, "empty.pdf")
+	if err := os.WriteFile(empty, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := FirstPage(empty); CodeOf(err) != ErrEmpty {
+		t.Fatalf("empty file: %v", err)
+	}
+}

@@ -65,7 +65,10 @@ func Close() error {
 	return err
 }
 
-func importPDF(b []byte) ([]Page, error) {
+// importPDF renders the pages of the PDF b: every page (refusing more than
+// a deck may hold) when first is false, only the first page of a document
+// of any length when it is true (a preview).
+func importPDF(b []byte, first bool) ([]Page, error) {
 	pdf.mu.Lock()
 	defer pdf.mu.Unlock()
 	inst, err := pdfInstance()
@@ -87,11 +90,15 @@ func importPDF(b []byte) ([]Page, error) {
 	switch {
 	case count.PageCount == 0:
 		return nil, fail(ErrNoPages, "")
-	case count.PageCount > maxPages:
+	case count.PageCount > maxPages && !first:
 		return nil, fail(ErrTooManyPages, "%d pages, limit %d", count.PageCount, maxPages)
 	}
-	pages := make([]Page, 0, count.PageCount)
-	for i := range count.PageCount {
+	n := count.PageCount
+	if first {
+		n = 1
+	}
+	pages := make([]Page, 0, n)
+	for i := range n {
 		r, err := inst.RenderPageInPixels(&requests.RenderPageInPixels{
 			Page:  requests.Page{ByIndex: &requests.PageByIndex{Document: doc.Document, Index: i}},
 			Width: MaxWidth, Height: MaxHeight,
