@@ -3,6 +3,7 @@ package ui
 import (
 	"bytes"
 	"context"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -284,6 +285,48 @@ func TestLibraryOpensARecordedLessonInTheReplay(t *testing.T) {
 	}
 	if _, ok := h.lib().inUse[e.Hash]; !ok {
 		t.Fatal("the recording is not kept from eviction while it plays")
+	}
+}
+
+// urlApp is the test app, recording the URLs it is asked to open with the
+// OS's default program.
+type urlApp struct {
+	fyne.App
+	opened chan *url.URL
+}
+
+func (a urlApp) OpenURL(u *url.URL) error { a.opened <- u; return nil }
+
+// TestLibraryOpensOtherFilesWithTheDefaultProgram opens a .pptx entry: the
+// OS's default program gets a file under the entry's own name (the store
+// names files by hash) with the same bytes, and the file is kept from
+// eviction.
+func TestLibraryOpensOtherFilesWithTheDefaultProgram(t *testing.T) {
+	h := libraryHarness(t)
+	opened := make(chan *url.URL, 1)
+	h.w.app = urlApp{h.w.app, opened}
+	data := bytes.Repeat([]byte("PK\x03\x04 燕子 课件 "), 200)
+	e := h.addOwn(library.Entry{Title: "《燕子》课件", Kind: library.Courseware, Stage: "小学", Subject: "语文", Grade: 3},
+		writeFile(t, t.TempDir(), "燕子 第一课时.pptx", data))
+	h.openFromList(e.Title)
+	var u *url.URL
+	until(t, "the default program is asked to open the file", func() bool {
+		select {
+		case u = <-opened:
+			return true
+		default:
+			return false
+		}
+	}, h)
+	if u.Scheme != "file" || filepath.Base(u.Path) != "燕子 第一课时.pptx" {
+		t.Fatalf("opened %s, want a file URL named like the entry's file", u)
+	}
+	got, err := os.ReadFile(filepath.FromSlash(u.Path))
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("the file handed over differs from the entry's (%v)", err)
+	}
+	if _, ok := h.lib().inUse[e.Hash]; !ok {
+		t.Fatal("the file is not kept from eviction while another program has it")
 	}
 }
 
