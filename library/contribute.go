@@ -104,20 +104,44 @@ func (c *Contributor) Contribute(ctx context.Context, path string, f Contributio
 
 // ContributeEntry contributes an entry of this school's catalogue: it
 // uploads the file (resuming a cut upload) and queues the entry for review.
+// When the district cannot be reached, the contribution waits in this
+// device's outbox (state ContributionQueued) for SendQueued.
 func (c *Contributor) ContributeEntry(ctx context.Context, entryID string) (Contribution, error) {
+	con, err := c.send(ctx, entryID)
+	if err != nil && unreachable(err) {
+		f, ferr := c.fields(ctx, entryID)
+		if ferr != nil {
+			return Contribution{}, ferr
+		}
+		return c.queue(ctx, entryID, f)
+	}
+	return con, err
+}
+
+// fields reads an entry of this school's catalogue as contribution fields.
+func (c *Contributor) fields(ctx context.Context, entryID string) (ContributionFields, error) {
 	var f ContributionFields
 	var school, tags string
 	err := c.st.DB.QueryRowContext(ctx, `SELECT school_id, title, stage, subject, edition, grade, unit, kind, file_name, size, hash, tags, uploaded_by, licence
 		FROM library_entries WHERE id = ? AND deleted = 0`, entryID).
 		Scan(&school, &f.Title, &f.Stage, &f.Subject, &f.Edition, &f.Grade, &f.Unit, &f.Kind, &f.FileName, &f.Size, &f.Hash, &tags, &f.UploadedBy, &f.Licence)
 	if err != nil {
-		return Contribution{}, fmt.Errorf("library: entry %s: %w", entryID, err)
+		return f, fmt.Errorf("library: entry %s: %w", entryID, err)
 	}
 	if school == "" {
-		return Contribution{}, ErrNotShareable
+		return f, ErrNotShareable
 	}
 	if err := json.Unmarshal([]byte(tags), &f.Tags); err != nil {
 		f.Tags = nil
+	}
+	return f, nil
+}
+
+// send uploads an entry's file and queues it for the district's review.
+func (c *Contributor) send(ctx context.Context, entryID string) (Contribution, error) {
+	f, err := c.fields(ctx, entryID)
+	if err != nil {
+		return Contribution{}, err
 	}
 	if err := c.rep.Upload(ctx, f.Hash, false); err != nil {
 		return Contribution{}, err

@@ -490,24 +490,49 @@ func (l *libraryState) showSummary(title string, body fyne.CanvasObject) {
 	d.Show()
 }
 
+// sendQueued sends the contributions made with no link, off the UI
+// goroutine; a refused one is logged (我的投稿 no longer lists it as waiting).
+func (l *libraryState) sendQueued() {
+	if l.contrib == nil {
+		return
+	}
+	l.w.jobs.async(func() error {
+		_, errs, err := l.contrib.SendQueued(l.w.ctx)
+		for _, e := range errs {
+			fyne.LogError("library: a waiting contribution was refused", e)
+		}
+		return err
+	}, func(err error) {
+		if err != nil {
+			fyne.LogError("library: send waiting contributions", err)
+		}
+	})
+}
+
 // showContributions lists this school's contributions and their review state.
 func (l *libraryState) showContributions() {
 	box := container.NewVBox(widget.NewProgressBarInfinite())
 	d := dialog.NewCustom(i18n.T("library.my_contributions"), i18n.T("action.close"), container.NewVScroll(box), l.w.win)
 	d.Resize(fyne.NewSize(720, 480))
 	d.Show()
-	var cs []library.Contribution
+	var mine library.MyContributions
 	l.w.jobs.async(func() (err error) {
-		cs, err = l.contrib.Contributions(l.w.ctx, "")
+		mine, err = l.contrib.Mine(l.w.ctx)
 		return err
 	}, func(err error) {
 		box.Objects = nil
-		if err != nil {
+		switch {
+		case err != nil:
 			box.Add(rsWrapped(libraryErr(err)))
-		} else if len(cs) == 0 {
+		case mine.Offline && mine.AsOf == 0:
+			box.Add(rsWrapped(i18n.T("library.contrib.offline_never")))
+		case mine.Offline:
+			box.Add(rsWrapped(i18n.T("library.contrib.offline_as_of", clock(time.Unix(mine.AsOf, 0), time.Now()))))
+		}
+		if err == nil && len(mine.List) == 0 && !mine.Offline {
 			box.Add(rsWrapped(i18n.T("library.contrib.none")))
 		}
-		for _, c := range cs {
+		for _, c := range mine.List {
 			state := i18n.T("library.contrib." + c.State)
 			if c.State == library.ContributionReturned && c.Reason != "" {
 				state = i18n.T("library.contrib.returned_reason", c.Reason)

@@ -277,16 +277,20 @@ func (l *libraryState) contribute(e library.Entry, msg *widget.Label, send *widg
 	send.Disable()
 	msg.SetText(i18n.T("library.contributing"))
 	msg.Show()
-	l.w.jobs.async(func() error {
-		_, err := l.contrib.ContributeEntry(l.w.ctx, e.ID)
+	var con library.Contribution
+	l.w.jobs.async(func() (err error) {
+		con, err = l.contrib.ContributeEntry(l.w.ctx, e.ID)
 		return err
 	}, func(err error) {
-		if err != nil {
+		switch {
+		case err != nil:
 			msg.SetText(libraryErr(err))
 			send.Enable()
-			return
+		case con.State == library.ContributionQueued:
+			msg.SetText(i18n.T("library.contrib_queued"))
+		default:
+			msg.SetText(i18n.T("library.contributed"))
 		}
-		msg.SetText(i18n.T("library.contributed"))
 	})
 }
 

@@ -97,6 +97,9 @@ func (l *syncLink) start() {
 				l.status = s
 			}
 			l.show()
+			if err == nil && l.w.library != nil {
+				l.w.library.sendQueued() // the link is there
+			}
 		})
 	})
 	if err != nil {
