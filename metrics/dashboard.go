@@ -62,6 +62,8 @@ func Headlines(a *Aggregates, c Checklist, t Targets) []Headline {
 			put(k, AttendancesPerTeacher(a), Teachers(a) > 0, t[k])
 		case Participation:
 			put(k, ParticipationRate(a), Teachers(a) > 0, t[k])
+		case ResearchActivities:
+			put(k, float64(ActivitiesHeld(a)), true, t[k])
 		case Outputs:
 			put(k, float64(AcceptedOutputs(a)), true, t[k])
 		case CreditsPerTeacher:
@@ -135,9 +137,23 @@ type Breakdown struct {
 	Hours    float64
 }
 
-// Weekly lists the indicators the weekly and per-term trends show.
-var Weekly = []string{LessonsHosted, LessonsReceived, LessonHours, ActivitiesPerTeacher, Outputs,
+// Weekly lists the indicators the weekly trend shows.
+var Weekly = []string{LessonsHosted, LessonsReceived, LessonHours, ResearchActivities, Outputs,
 	ResourcesOpened, ResourcesDownloaded, ResourcesContributed}
+
+// Trend lists the indicators the per-term trend shows: all but those
+// from research attendance (per teacher, participation, credits), whose
+// three years of rows cost more than the rest of the dashboard; the
+// headlines show them for the term.
+var Trend = func() []string {
+	var out []string
+	for _, k := range Indicators {
+		if k != ActivitiesPerTeacher && k != Participation && k != CreditsPerTeacher {
+			out = append(out, k)
+		}
+	}
+	return out
+}()
 
 // Dashboard is one school's indicators for a term: the headlines with
 // their targets, the term's weeks, the terms before, and the lessons by
@@ -153,65 +169,93 @@ type Dashboard struct {
 	Weeks  []Week
 	ByWeek map[string][]float64 // indicator key (of Weekly) → value in each week
 
-	Terms  []Term               // oldest first, ending with Filter.Term
-	ByTerm map[string][]float64 // indicator key (of Indicators) → value in each term
+	Terms  []Term               // oldest first, ending with Filter.Term (after LoadTrend)
+	ByTerm map[string][]float64 // indicator key (of Trend) → value in each term (after LoadTrend)
 
 	BySubject []Breakdown // most lessons first
 	ByGrade   []Breakdown // grade order
+
+	total *Aggregates // the term's counts, for LoadTrend
 }
 
 // TrendTerms is how many terms the per-term trend shows.
 const TrendTerms = 6
 
-// Build computes school's dashboard for f from its records through q.
+// Build computes school's dashboard for f from its records through q:
+// the term's headlines, weeks and breakdowns (LoadTrend adds the terms
+// before). The term's weeks are read in one pass, its research
+// attendance in another, at once.
 func Build(ctx context.Context, q Querier, school string, f Filter) (*Dashboard, error) {
-	d := &Dashboard{School: school, Filter: f, Weeks: f.Term.Weeks(), ByWeek: map[string][]float64{}, ByTerm: map[string][]float64{}}
+	d := &Dashboard{School: school, Filter: f, Weeks: f.Term.Weeks(), ByWeek: map[string][]float64{}}
 	spans := make([]Span, len(d.Weeks))
 	for i, w := range d.Weeks {
 		spans[i] = w.Span
 	}
-	weekly, err := Load(ctx, q, []string{school}, f, spans)
+	var weekly, term map[string][]*Aggregates
+	var checklists map[string]Checklist
+	err := parallel(func() (err error) {
+		weekly, err = load(ctx, q, []string{school}, f, spans, false)
+		return err
+	}, func() (err error) {
+		term, err = load(ctx, q, []string{school}, f, []Span{f.Term.Span()}, true)
+		return err
+	}, func() (err error) {
+		checklists, err = LoadChecklist(ctx, q, []string{school}, f.Term)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	total := Merge(weekly[school]...)
-	d.Stage = StageOf(total, f)
+	// The weeks tile the term: merged, they are the term's counts.
+	d.total = Merge(weekly[school]...)
+	d.total.Active, d.total.Attendances = term[school][0].Active, term[school][0].Attendances
+	d.Checklist = checklists[school]
+	d.Stage = StageOf(d.total, f)
 	if d.Targets, err = LoadTargets(ctx, q, d.Stage); err != nil {
 		return nil, err
 	}
-	d.Terms = f.Term.Last(TrendTerms)
-	termSpans := make([]Span, len(d.Terms))
-	for i, t := range d.Terms {
-		termSpans[i] = t.Span()
-	}
-	termly, err := Load(ctx, q, []string{school}, f, termSpans)
-	if err != nil {
-		return nil, err
-	}
-	for i, t := range d.Terms {
-		cs, err := LoadChecklist(ctx, q, []string{school}, t)
-		if err != nil {
-			return nil, err
-		}
-		hs := Headlines(termly[school][i], cs[school], d.Targets)
-		for _, h := range hs {
-			d.ByTerm[h.Key] = append(d.ByTerm[h.Key], h.Value)
-		}
-		if t == f.Term {
-			d.Checklist = cs[school]
-		}
-	}
-	// The term's headlines come from its weeks merged: the same counts as
-	// the term's own span (the weeks tile the term exactly).
-	d.Headlines = Headlines(total, d.Checklist, d.Targets)
+	d.Headlines = Headlines(d.total, d.Checklist, d.Targets)
 	for _, a := range weekly[school] {
 		hs := Headlines(a, d.Checklist, d.Targets)
 		for _, k := range Weekly {
 			d.ByWeek[k] = append(d.ByWeek[k], Find(hs, k).Value)
 		}
 	}
-	d.BySubject, d.ByGrade = breakdowns(total)
+	d.BySubject, d.ByGrade = breakdowns(d.total)
 	return d, nil
+}
+
+// LoadTrend fills Terms and ByTerm: the indicators of Trend in each of
+// the TrendTerms terms ending with the dashboard's, under the same
+// filter and targets. The earlier terms are read in one pass.
+func (d *Dashboard) LoadTrend(ctx context.Context, q Querier) error {
+	terms := d.Filter.Term.Last(TrendTerms)
+	past := terms[:len(terms)-1]
+	spans := make([]Span, len(past))
+	for i, t := range past {
+		spans[i] = t.Span()
+	}
+	aggs, err := load(ctx, q, []string{d.School}, d.Filter, spans, false)
+	if err != nil {
+		return err
+	}
+	byTerm := map[string][]float64{}
+	for i, t := range terms {
+		a, c := d.total, d.Checklist
+		if i < len(past) {
+			cs, err := LoadChecklist(ctx, q, []string{d.School}, t)
+			if err != nil {
+				return err
+			}
+			a, c = aggs[d.School][i], cs[d.School]
+		}
+		hs := Headlines(a, c, d.Targets)
+		for _, k := range Trend {
+			byTerm[k] = append(byTerm[k], Find(hs, k).Value)
+		}
+	}
+	d.Terms, d.ByTerm = terms, byTerm
+	return nil
 }
 
 // breakdowns sums the lessons by subject and by grade.

@@ -80,7 +80,7 @@ func Drill(ctx context.Context, q Querier, school string, f Filter, key string) 
 				return add(it)
 			})
 		return out, err
-	case ActivitiesPerTeacher, Participation, CreditsPerTeacher, GroupsMeeting:
+	case ResearchActivities, ActivitiesPerTeacher, Participation, CreditsPerTeacher, GroupsMeeting:
 		var it Item
 		var day, kind, group string
 		var minutes int64

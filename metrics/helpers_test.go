@@ -83,4 +83,6 @@ func wantHeadline(t testing.TB, hs []Headline, key string, value float64, known,
 	}
 }
 
-func china(y int, m time.Month, d, hh, mm int) time.Time { return time.Date(y, m, d, hh, mm, 0, 0, China) }
+func china(y int, m time.Month, d, hh, mm int) time.Time {
+	return time.Date(y, m, d, hh, mm, 0, 0, China)
+}

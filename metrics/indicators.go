@@ -96,6 +96,16 @@ func Teachers(a *Aggregates) int64 {
 	return a.Teachers
 }
 
+// ActivitiesHeld is the number of research activities the school held
+// (logged in its own records).
+func ActivitiesHeld(a *Aggregates) int64 {
+	var n int64
+	for _, c := range a.Groups {
+		n += c
+	}
+	return n
+}
+
 // AttendancesPerTeacher is research attendances of roster teachers per teacher.
 func AttendancesPerTeacher(a *Aggregates) float64 {
 	var n int64

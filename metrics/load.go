@@ -3,8 +3,11 @@ package metrics
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"qiao/research"
@@ -94,6 +97,13 @@ func Merge(parts ...*Aggregates) *Aggregates {
 // the time). Every query groups by school, so one call serves the
 // district's roll-up of every school.
 func Load(ctx context.Context, q Querier, schools []string, f Filter, spans []Span) (map[string][]*Aggregates, error) {
+	return load(ctx, q, schools, f, spans, true)
+}
+
+// load is Load; without attendance it leaves Active and Attendances
+// empty (the per-term trend of earlier terms: reading three years of
+// research attendance costs more than the rest of the dashboard).
+func load(ctx context.Context, q Querier, schools []string, f Filter, spans []Span, attendance bool) (map[string][]*Aggregates, error) {
 	out := map[string][]*Aggregates{}
 	for _, s := range schools {
 		out[s] = make([]*Aggregates, len(spans))
@@ -105,12 +115,33 @@ func Load(ctx context.Context, q Querier, schools []string, f Filter, spans []Sp
 		return out, nil
 	}
 	l := loader{ctx: ctx, q: q, schools: schools, f: f, spans: spans, out: out}
-	for _, step := range []func() error{l.lessons, l.served, l.teachers, l.attendance, l.groups, l.outputs, l.library, l.inventory, l.rules} {
-		if err := step(); err != nil {
-			return nil, fmt.Errorf("metrics: %w", err)
+	// The steps write different fields of the Aggregates and run at once,
+	// each query on its own connection; attendance needs the roster.
+	research := func() error {
+		if err := l.teachers(); err != nil || !attendance {
+			return err
 		}
+		return l.attendance()
+	}
+	if err := parallel(l.lessons, l.served, research, l.groups, l.outputs, l.library, l.inventory, l.rules); err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
 	}
 	return out, nil
+}
+
+// parallel runs fns at once and returns the first error.
+func parallel(fns ...func() error) error {
+	errs := make([]error, len(fns))
+	var wg sync.WaitGroup
+	for i, fn := range fns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = fn()
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 type loader struct {
@@ -120,6 +151,7 @@ type loader struct {
 	f       Filter
 	spans   []Span
 	out     map[string][]*Aggregates
+	roster  map[string]map[string]bool // school → its research roster's teacher ids
 }
 
 func (l *loader) schoolsIn(col string) (string, []any) {
@@ -151,14 +183,14 @@ const StayMargin = 24 * time.Hour
 // stay; for received lessons, per lead school too.
 func (l *loader) lessons() error {
 	where, args := l.lessonWhere("a")
-	caseExpr, caseArgs := bucketed("min(a.joined_at)", l.spans, false)
+	caseExpr, caseArgs := bucketed("x.first", l.spans, false)
 	from, to := l.spans[0].From.Add(-StayMargin), l.spans[len(l.spans)-1].To.Add(StayMargin)
-	q := `SELECT school_id, bucket, role, host_school, subject, grade, device, count(*), sum(secs) FROM (
+	q := `SELECT x.school_id, ` + caseExpr + `, x.role, x.host_school, x.subject, x.grade, x.device, count(*), sum(x.secs) FROM (
 		SELECT a.school_id AS school_id, a.role AS role, a.host_school AS host_school, a.subject AS subject, a.grade AS grade,
-			min(a.origin) AS device, sum(a.seconds) AS secs, ` + caseExpr + ` AS bucket
+			min(a.origin) AS device, sum(a.seconds) AS secs, min(a.joined_at) AS first
 		FROM classroom_attendance a WHERE ` + where + ` AND a.joined_at >= ? AND a.joined_at < ?
 		GROUP BY a.school_id, a.lesson_id, a.role, a.host_school, a.subject, a.grade) x
-		GROUP BY school_id, bucket, role, host_school, subject, grade, device`
+		GROUP BY 1, 2, 3, 4, 5, 6, 7`
 	var school, host string
 	var bucket int
 	var c LessonCell
@@ -180,10 +212,13 @@ func (l *loader) lessons() error {
 func (l *loader) grouped(from, col string, day bool, where string, whereArgs []any, cols, aggs string, dest []any, row func(a *Aggregates) error) error {
 	caseExpr, caseArgs := bucketed(col, l.spans, day)
 	rangeExpr, rangeArgs := within(col, l.spans, day)
-	q := `SELECT school_id, bucket` + prefixed(cols) + `, ` + aggs + ` FROM (
-		SELECT m.school_id AS school_id, ` + caseExpr + ` AS bucket` + selectList(cols) + `
-		FROM ` + from + ` WHERE ` + where + ` AND ` + rangeExpr + `) x
-		GROUP BY school_id, bucket` + prefixed(cols)
+	n := strings.Count(cols, ",") + 1
+	ordinals := "1, 2"
+	for i := 3; i <= n+2; i++ {
+		ordinals += ", " + strconv.Itoa(i)
+	}
+	q := `SELECT m.school_id, ` + caseExpr + `, ` + cols + `, ` + aggs + ` FROM ` + from + ` WHERE ` + where + ` AND ` + rangeExpr + `
+		GROUP BY ` + ordinals
 	var school string
 	var bucket int
 	return scanAll(l.ctx, l.q, q, append(append(caseArgs, whereArgs...), rangeArgs...), append([]any{&school, &bucket}, dest...), func() error {
@@ -212,32 +247,40 @@ func (l *loader) served() error {
 		})
 }
 
-// teachers counts each school's research roster.
+// teachers reads each school's research roster.
 func (l *loader) teachers() error {
 	w, args := l.schoolsIn("school_id")
-	var school string
-	var n int64
-	return scanAll(l.ctx, l.q, `SELECT school_id, count(*) FROM research_teachers WHERE deleted = 0 AND `+w+` GROUP BY school_id`,
-		args, []any{&school, &n}, func() error {
-			for _, a := range l.out[school] {
-				a.Teachers = n
-			}
-			return nil
-		})
+	l.roster = map[string]map[string]bool{}
+	var school, id string
+	err := scanAll(l.ctx, l.q, `SELECT school_id, id FROM research_teachers WHERE deleted = 0 AND `+w, args, []any{&school, &id}, func() error {
+		if l.roster[school] == nil {
+			l.roster[school] = map[string]bool{}
+		}
+		l.roster[school][id] = true
+		return nil
+	})
+	for s, as := range l.out {
+		for _, a := range as {
+			a.Teachers = int64(len(l.roster[s]))
+		}
+	}
+	return err
 }
 
-// attendance counts the roster teachers' attendances at the school's activities.
+// attendance counts the roster teachers' attendances at the school's
+// activities (other schools' teachers who came are not counted).
 func (l *loader) attendance() error {
 	w, args := l.schoolsIn("m.school_id")
-	from := `research_activities m JOIN research_attendance t ON t.activity_id = m.id AND t.deleted = 0
-		JOIN research_teachers r ON r.id = t.teacher_id AND r.school_id = m.school_id AND r.deleted = 0`
+	from := `research_activities m JOIN research_attendance t ON t.activity_id = m.id AND t.deleted = 0`
 	var teacher, kind string
 	var minutes int
 	var n int64
 	return l.grouped(from, "m.day", true, "m.deleted = 0 AND "+w, args, "t.teacher_id, m.kind, m.minutes", "count(*)",
 		[]any{&teacher, &kind, &minutes, &n}, func(a *Aggregates) error {
-			a.Active[teacher] += n
-			a.Attendances = append(a.Attendances, AttendanceCell{kind, minutes, n})
+			if l.roster[a.School][teacher] {
+				a.Active[teacher] += n
+				a.Attendances = append(a.Attendances, AttendanceCell{kind, minutes, n})
+			}
 			return nil
 		})
 }
@@ -298,12 +341,15 @@ func (l *loader) library() error {
 
 func (l *loader) inventory() error {
 	inv, err := LoadInventory(l.ctx, l.q, l.schools)
+	if err != nil {
+		return err
+	}
 	for s, as := range l.out {
 		for _, a := range as {
 			a.Inventory = inv[s]
 		}
 	}
-	return err
+	return nil
 }
 
 // rules are research's credit rules in force for each school: the
@@ -333,33 +379,4 @@ func (l *loader) rules() error {
 		}
 	}
 	return nil
-}
-
-// prefixed is ", a, b" for the qualified columns "m.a, t.b".
-func prefixed(cols string) string {
-	out := ""
-	for _, c := range strings.Split(cols, ",") {
-		out += ", " + bare(c)
-	}
-	return out
-}
-
-// selectList is ", m.a AS a, t.b AS b" for "m.a, t.b" ("" for "").
-func selectList(cols string) string {
-	if cols == "" {
-		return ""
-	}
-	out := ""
-	for _, c := range strings.Split(cols, ",") {
-		out += ", " + strings.TrimSpace(c) + " AS " + bare(c)
-	}
-	return out
-}
-
-func bare(col string) string {
-	col = strings.TrimSpace(col)
-	if _, after, ok := strings.Cut(col, "."); ok {
-		return after
-	}
-	return col
 }

@@ -8,7 +8,9 @@ import (
 	"time"
 )
 
-// Querier runs a query: *sql.DB, *sql.Tx and the district's mirror all do.
+// Querier runs a query: *sql.DB and the district's mirror do. The
+// indicators run several queries at once, so it must be safe for
+// concurrent use (a *sql.Tx is not).
 // The SQL the indicators send is portable between SQLite and PostgreSQL:
 // only ? placeholders (the district rebinds them), no date or JSON
 // functions, integer arithmetic only.
@@ -40,18 +42,25 @@ func anys(ss []string) []any {
 }
 
 // bucketed is a CASE expression giving the index of the span of spans
-// that col falls in (-1 if none), with its arguments. Unix columns take
-// unix seconds, day columns (text) take China-time dates.
+// (in order, not overlapping) that col falls in (-1 if none), with its
+// arguments. Unix columns take unix seconds, day columns (text) take
+// China-time dates. The CASEs nest as a binary search, so a row costs
+// log2(len(spans)) comparisons, not one per span.
 func bucketed(col string, spans []Span, day bool) (string, []any) {
-	var b strings.Builder
-	var args []any
-	b.WriteString("CASE")
-	for i, s := range spans {
-		b.WriteString(" WHEN " + col + " >= ? AND " + col + " < ? THEN " + strconv.Itoa(i))
-		args = append(args, bound(s.From, day), bound(s.To, day))
+	return bucketTree(col, spans, 0, len(spans)-1, day)
+}
+
+func bucketTree(col string, spans []Span, lo, hi int, day bool) (string, []any) {
+	if lo == hi {
+		s := spans[lo]
+		return "CASE WHEN " + col + " >= ? AND " + col + " < ? THEN " + strconv.Itoa(lo) + " ELSE -1 END",
+			[]any{bound(s.From, day), bound(s.To, day)}
 	}
-	b.WriteString(" ELSE -1 END")
-	return b.String(), args
+	mid := (lo + hi + 1) / 2
+	left, largs := bucketTree(col, spans, lo, mid-1, day)
+	right, rargs := bucketTree(col, spans, mid, hi, day)
+	args := append(append([]any{bound(spans[mid].From, day)}, largs...), rargs...)
+	return "CASE WHEN " + col + " < ? THEN " + left + " ELSE " + right + " END", args
 }
 
 // within is "col >= ? AND col < ?" over the whole of spans (which are in

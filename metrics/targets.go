@@ -21,6 +21,7 @@ const (
 	LessonRate           = "lesson_rate"            // 课时达标率, percent
 	RemoteServed         = "remote_served"          // remote schools invited to lessons it hosted and held
 	RemoteReached        = "remote_reached"         // lead schools whose lessons it received
+	ResearchActivities   = "research_activities"    // research activities the school held
 	ActivitiesPerTeacher = "activities_per_teacher" // research attendances per teacher
 	Participation        = "participation"          // percent of teachers at ≥ 1 research activity
 	Outputs              = "outputs"                // research outputs accepted
@@ -110,7 +111,7 @@ func knownIndicator(k string) bool {
 // Indicators lists the headline indicators in the dashboard's order.
 var Indicators = []string{
 	LessonsHosted, LessonsReceived, LessonHours, SubjectsPerClassroom, SubjectRate, LessonsPerClassroom, LessonRate,
-	RemoteServed, RemoteReached, ActivitiesPerTeacher, Participation, Outputs, CreditsPerTeacher, GroupsMeeting,
+	RemoteServed, RemoteReached, ResearchActivities, ActivitiesPerTeacher, Participation, Outputs, CreditsPerTeacher, GroupsMeeting,
 	ResourcesOpened, ResourcesDownloaded, ResourcesContributed, TeacherTerminals100, PupilTerminals100,
 	MultimediaRooms, ChecklistScore,
 }
