@@ -102,7 +102,7 @@ func LoadChecklist(ctx context.Context, q Querier, schools []string, term Term) 
 	var school, item, note string
 	var p int64
 	err = scanAll(ctx, q, `SELECT school_id, item_id, points, note FROM metrics_checklist_scores
-		WHERE deleted = 0 AND term = ? AND school_id IN (`+placeholders(len(schools))+`)`, append([]any{term.Key()}, anys(schools)...),
+		WHERE deleted = 0 AND term = ? AND school_id IN (`+placeholders(len(schools))+`) ORDER BY hlc`, append([]any{term.Key()}, anys(schools)...),
 		[]any{&school, &item, &p, &note}, func() error {
 			points[key{school, item}] = ChecklistEntry{Points: p, Scored: true, Note: note}
 			return nil
@@ -148,7 +148,8 @@ func (s *Service) PutItem(ctx context.Context, it ChecklistItem) (ChecklistItem,
 	return putItem(ctx, s.st, s.school, it)
 }
 
-// PutDistrictItem adds or changes a district-wide item.
+// PutDistrictItem adds or changes a district-wide item (school_id ”):
+// only a district administrator's device may push such rows.
 func PutDistrictItem(ctx context.Context, st *store.Store, it ChecklistItem) (ChecklistItem, error) {
 	return putItem(ctx, st, "", it)
 }
@@ -195,7 +196,11 @@ func (s *Service) Score(ctx context.Context, term Term, itemID string, points in
 			return fmt.Errorf("%w: %d of %d", ErrChecklistPoints, points, e.Item.MaxPoints)
 		}
 		return s.st.Update(ctx, func(tx *store.Tx) error {
-			_, err := tx.Put("metrics_checklist_scores", s.school, rowID("score", s.school, itemID, term.Key()), store.Fields{
+			id, err := keyedID(ctx, tx, "metrics_checklist_scores", "item_id = ? AND term = ?", []any{itemID, term.Key()}, s.school, "score", itemID, term.Key())
+			if err != nil {
+				return err
+			}
+			_, err = tx.Put("metrics_checklist_scores", s.school, id, store.Fields{
 				"item_id": itemID, "term": term.Key(), "points": points, "note": strings.TrimSpace(note)})
 			return err
 		})

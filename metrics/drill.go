@@ -128,12 +128,18 @@ func Drill(ctx context.Context, q Querier, school string, f Filter, key string) 
 			})
 		return out, err
 	case TeacherTerminals100, PupilTerminals100, MultimediaRooms:
-		inv, err := LoadInventory(ctx, q, []string{school})
-		for _, k := range InventoryKinds {
-			if n, ok := inv[school][k.Kind]; ok {
-				out = append(out, Item{Table: "school_inventory", ID: rowID("inventory", school, k.Kind), Title: k.Names[0], Count: n, Detail: k.Kind})
-			}
-		}
+		var it Item
+		var kind string
+		err := scanAll(ctx, q, `SELECT id, kind, count, note FROM school_inventory WHERE deleted = 0 AND school_id = ? ORDER BY kind, id`,
+			[]any{school}, []any{&it.ID, &kind, &it.Count, &it.Detail}, func() error {
+				it.Table, it.Title = "school_inventory", kind
+				for _, k := range InventoryKinds {
+					if k.Kind == kind {
+						it.Title = k.Names[0]
+					}
+				}
+				return add(it)
+			})
 		return out, err
 	case ChecklistScore:
 		cs, err := LoadChecklist(ctx, q, []string{school}, f.Term)

@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strconv"
@@ -91,7 +92,7 @@ func LoadInventory(ctx context.Context, q Querier, schools []string) (map[string
 	var school, kind string
 	var n int64
 	err := scanAll(ctx, q, `SELECT school_id, kind, count FROM school_inventory WHERE deleted = 0 AND school_id IN (`+
-		placeholders(len(schools))+`)`, anys(schools), []any{&school, &kind, &n}, func() error {
+		placeholders(len(schools))+`) ORDER BY hlc`, anys(schools), []any{&school, &kind, &n}, func() error {
 		if inv := out[school]; inv != nil {
 			inv[kind] = n
 		}
@@ -109,7 +110,11 @@ func (s *Service) PutInventory(ctx context.Context, items ...InventoryItem) erro
 	}
 	return s.st.Update(ctx, func(tx *store.Tx) error {
 		for _, it := range items {
-			if _, err := tx.Put("school_inventory", s.school, rowID("inventory", s.school, it.Kind), store.Fields{
+			id, err := keyedID(ctx, tx, "school_inventory", "kind = ?", []any{it.Kind}, s.school, "inventory", it.Kind)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.Put("school_inventory", s.school, id, store.Fields{
 				"kind": it.Kind, "count": it.Count, "note": strings.TrimSpace(it.Note)}); err != nil {
 				return err
 			}
@@ -120,13 +125,43 @@ func (s *Service) PutInventory(ctx context.Context, items ...InventoryItem) erro
 
 // DeleteInventory removes an entered count (the kind is then unknown).
 func (s *Service) DeleteInventory(ctx context.Context, kind string) error {
-	err := s.st.Update(ctx, func(tx *store.Tx) error {
-		return tx.Delete("school_inventory", rowID("inventory", s.school, kind))
+	return s.st.Update(ctx, func(tx *store.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT id FROM school_inventory WHERE school_id = ? AND kind = ? AND deleted = 0`, s.school, kind)
+		if err != nil {
+			return err
+		}
+		var ids []string
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		for _, id := range ids {
+			if err := tx.Delete("school_inventory", id); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
 	})
-	if errors.Is(err, store.ErrNotFound) {
-		return nil
+}
+
+// keyedID is the id of the school's row of table that where selects (a
+// natural key: an inventory kind, an item's score for a term): the
+// existing row's, else one derived from the key, so two devices that add
+// the same key offline write the same row. (A school's rows keep their
+// ids when the school's id changes on joining the district.)
+func keyedID(ctx context.Context, tx *store.Tx, table, where string, args []any, school string, key ...string) (string, error) {
+	var id string
+	err := tx.QueryRowContext(ctx, `SELECT id FROM `+table+` WHERE school_id = ? AND `+where+` ORDER BY deleted, hlc DESC LIMIT 1`,
+		append([]any{school}, args...)...).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return rowID(append([]string{school}, key...)...), nil
 	}
-	return err
+	return id, err
 }
 
 // Problem codes of the inventory import, beside the shared ones.

@@ -203,6 +203,24 @@ func TestInventoryImport(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
+	if drill, err := Drill(ctx, st.DB, school, Filter{Term: Term{2025, Autumn}}, MultimediaRooms); err != nil || len(drill) != 5 {
+		t.Errorf("drill %+v %v", drill, err)
+	}
+	// The school's id changes when it joins the district: its rows keep
+	// their ids, and entering a kind again changes the same row.
+	joined := store.NewID()
+	if err := st.Update(ctx, func(tx *store.Tx) error { return tx.Rekey(school, joined) }); err != nil {
+		t.Fatal(err)
+	}
+	s = NewService(st, joined)
+	if err := s.PutInventory(ctx, InventoryItem{Kind: PupilCount, Count: 1300}); err != nil {
+		t.Fatal(err)
+	}
+	var rows int
+	st.DB.QueryRow(`SELECT count(*) FROM school_inventory WHERE kind = ?`, PupilCount).Scan(&rows)
+	if inv, _ := s.Inventory(ctx); inv[PupilCount] != 1300 || rows != 1 {
+		t.Errorf("after rekey: %v, %d rows", inv, rows)
+	}
 	if err := s.PutInventory(ctx, InventoryItem{Kind: "robots", Count: 1}); !errors.Is(err, ErrInventory) {
 		t.Errorf("unknown kind: %v", err)
 	}

@@ -85,7 +85,8 @@ func LoadTargets(ctx context.Context, q Querier, stage string) (Targets, error) 
 // or a negative value.
 var ErrTarget = Error{Code: "bad_target"}
 
-// SetTarget stores a district target (a district-wide row).
+// SetTarget stores a district target (a district-wide row, school_id ”):
+// only a district administrator's device may push such rows.
 func SetTarget(ctx context.Context, st *store.Store, t Target) error {
 	if !validStage(t.Stage) || !knownIndicator(t.Indicator) || t.Value < 0 {
 		return fmt.Errorf("%w: %+v", ErrTarget, t)
