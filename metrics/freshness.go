@@ -46,7 +46,9 @@ func ReadFreshness(ctx context.Context, st *store.Store, school string) (Freshne
 }
 
 // DevicesSeen lists, for school's rows of the tables in Tables, each
-// device that wrote them last and the time of its latest change.
+// device that wrote them last and the time of its latest change. It reads
+// every such row (0.3 s for three years of a large school): run it apart
+// from the dashboard.
 func DevicesSeen(ctx context.Context, q Querier, school string) ([]DeviceSeen, error) {
 	parts := make([]string, len(Tables))
 	args := make([]any, len(Tables))
