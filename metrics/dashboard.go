@@ -36,8 +36,8 @@ func Headlines(a *Aggregates, c Checklist, t Targets) []Headline {
 	for _, e := range c.Entries {
 		scored = scored || e.Scored
 	}
-	teacherTerm, teacherOK := per100(a.Inventory, TeacherTerminals, Teachers(a))
-	pupilTerm, pupilOK := per100(a.Inventory, PupilTerminals, a.Inventory[PupilCount])
+	teacherTerm, teacherOK := TerminalsPer100(a, TeacherTerminals)
+	pupilTerm, pupilOK := TerminalsPer100(a, PupilTerminals)
 	for _, k := range Indicators {
 		switch k {
 		case LessonsHosted:
@@ -87,15 +87,6 @@ func Headlines(a *Aggregates, c Checklist, t Targets) []Headline {
 		}
 	}
 	return out
-}
-
-// per100 is count of kind per 100 of per; false when kind is not entered
-// or per is 0.
-func per100(inv Inventory, kind string, per int64) (float64, bool) {
-	if !inv.Has(kind) || per <= 0 {
-		return 0, false
-	}
-	return 100 * float64(inv[kind]) / float64(per), true
 }
 
 // Find returns the headline of key (zero if absent).

@@ -166,14 +166,18 @@ func GroupsMet(a *Aggregates, target int64) (met, groups int64) {
 // downloaded, contributed).
 func LibraryUse(a *Aggregates, action string) int64 { return a.Library[action] }
 
-// Per100 is the inventory's count of kind per 100 of the count of per
-// (terminals per 100 teachers or pupils); ok is false when either is not
-// entered or per is 0.
-func Per100(inv Inventory, kind, per string) (v float64, ok bool) {
-	if !inv.Has(kind) || inv[per] <= 0 {
+// TerminalsPer100 is the inventory's terminals of kind per 100 people:
+// teacher terminals per 100 Teachers, pupil terminals per 100 pupils
+// entered. ok is false when the terminals or the people are not known.
+func TerminalsPer100(a *Aggregates, kind string) (v float64, ok bool) {
+	per := Teachers(a)
+	if kind == PupilTerminals {
+		per = a.Inventory[PupilCount]
+	}
+	if !a.Inventory.Has(kind) || per <= 0 {
 		return 0, false
 	}
-	return 100 * float64(inv[kind]) / float64(inv[per]), true
+	return 100 * float64(a.Inventory[kind]) / float64(per), true
 }
 
 func ratio(a, b float64) float64 {
