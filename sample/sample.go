@@ -5,8 +5,10 @@ package sample
 
 import (
 	"context"
+	"time"
 
 	"qiao/library"
+	"qiao/metrics"
 	"qiao/research"
 	"qiao/school"
 	"qiao/store"
@@ -19,6 +21,9 @@ func Use(ctx context.Context, st *store.Store, schools *school.Service) error {
 		return err
 	}
 	if err := research.New(st, sch.ID).Generate(ctx, research.SampleScale); err != nil {
+		return err
+	}
+	if err := metrics.NewService(st, sch.ID).Generate(ctx, time.Now()); err != nil {
 		return err
 	}
 	return library.New(st, nil, sch.ID).Generate(ctx, library.SampleScale)

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"qiao/library"
+	"qiao/metrics"
 	"qiao/research"
 	"qiao/school"
 	"qiao/store"
@@ -28,6 +29,9 @@ func TestUseFillsTheSampleSchool(t *testing.T) {
 	groups, _ := research.New(st, sch.ID).Groups(ctx, 0)
 	if len(groups) == 0 {
 		t.Fatal("no sample research groups")
+	}
+	if inv, err := metrics.NewService(st, sch.ID).Inventory(ctx); err != nil || len(inv) != len(metrics.InventoryKinds) {
+		t.Fatalf("sample inventory %v %v", inv, err)
 	}
 	if p, err := library.New(st, nil, sch.ID).Search(ctx, "数学", library.Filter{}, 0, 10); err != nil || p.Total == 0 {
 		t.Fatalf("no sample library entries for 数学: %+v %v", p, err)
