@@ -57,6 +57,7 @@ type DB struct {
 	read    *sql.DB // read-only snapshots (readTx); the same pool on PostgreSQL
 	dialect dialect
 	clock   *store.Clock // stamps the rows the district writes itself
+	mirror  *mirrorDef   // the indicators' mirror (mirror.go)
 }
 
 // Open opens the district database: PostgreSQL if databaseURL is a
@@ -131,8 +132,12 @@ func OpenPostgres(ctx context.Context, url string) (*DB, error) {
 const pgMaxConns = 16
 
 func openWith(ctx context.Context, db *sql.DB, dia dialect) (*DB, error) {
-	d := &DB{sql: db, read: db, dialect: dia}
+	d := &DB{sql: db, read: db, dialect: dia, mirror: theMirror}
 	if err := d.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := d.syncMirror(ctx); err != nil { // mirror.go
 		db.Close()
 		return nil, err
 	}
