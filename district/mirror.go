@@ -90,7 +90,9 @@ func newMirrorDef(ts []metrics.Table) (*mirrorDef, error) {
 // theMirror is the server's mirror, made from metrics.Tables.
 var theMirror, theMirrorErr = newMirrorDef(metrics.Tables)
 
-func (t *mirrorTable) all() []metrics.Column { return append(append([]metrics.Column{}, syncedCols...), t.cols...) }
+func (t *mirrorTable) all() []metrics.Column {
+	return append(append([]metrics.Column{}, syncedCols...), t.cols...)
+}
 
 func quote(name string) string { return `"` + name + `"` }
 
@@ -175,7 +177,7 @@ func intValue(v any) int64 {
 	return 0
 }
 
-// textValue is v as a TEXT column holds it ('' if it is not a string or number).
+// textValue is v as a TEXT column holds it (” if it is not a string or number).
 func textValue(v any) string {
 	switch v := v.(type) {
 	case string:
