@@ -132,7 +132,12 @@ func OpenPostgres(ctx context.Context, url string) (*DB, error) {
 const pgMaxConns = 16
 
 func openWith(ctx context.Context, db *sql.DB, dia dialect) (*DB, error) {
-	d := &DB{sql: db, read: db, dialect: dia, mirror: theMirror}
+	d := &DB{sql: db, read: db, dialect: dia}
+	var err error
+	if d.mirror, err = installedMirror(); err != nil { // mirror.go
+		db.Close()
+		return nil, err
+	}
 	if err := d.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err

@@ -15,11 +15,11 @@ import (
 	"strings"
 	"time"
 
-	"qiao/metrics"
 	"qiao/syncproto"
 )
 
-// The mirror keeps, for every table of metrics.Tables, a typed table of
+// The mirror keeps, for every table of metrics.Tables (installed with
+// UseIndicators, rollup_source.go), a typed table of
 // the same name with the synced columns (id, school_id, hlc, origin,
 // deleted) and the listed ones, decoded from the current version of each
 // row in sync_rows. It is written in the same transaction as sync_rows
@@ -41,7 +41,7 @@ const mirrorBatch = 1000
 // mirrorTable is one table of the mirror.
 type mirrorTable struct {
 	name string
-	cols []metrics.Column // besides the synced ones
+	cols []MirrorColumn // besides the synced ones
 }
 
 // mirrorDef is the mirror made from a list of tables.
@@ -53,12 +53,12 @@ type mirrorDef struct {
 var identRE = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
 
 // syncedCols are the columns every synced table starts with.
-var syncedCols = []metrics.Column{{Name: "id", Type: "TEXT"}, {Name: "school_id", Type: "TEXT"},
+var syncedCols = []MirrorColumn{{Name: "id", Type: "TEXT"}, {Name: "school_id", Type: "TEXT"},
 	{Name: "hlc", Type: "INTEGER"}, {Name: "origin", Type: "TEXT"}, {Name: "deleted", Type: "INTEGER"}}
 
 // newMirrorDef checks ts (plain lower-case names, TEXT or INTEGER, no
 // duplicates, none of the synced columns) and makes its mirror.
-func newMirrorDef(ts []metrics.Table) (*mirrorDef, error) {
+func newMirrorDef(ts []MirrorTable) (*mirrorDef, error) {
 	m := &mirrorDef{byName: map[string]*mirrorTable{}}
 	names := map[string]bool{}
 	for _, t := range ts {
@@ -87,11 +87,22 @@ func newMirrorDef(ts []metrics.Table) (*mirrorDef, error) {
 	return m, nil
 }
 
-// theMirror is the server's mirror, made from metrics.Tables.
-var theMirror, theMirrorErr = newMirrorDef(metrics.Tables)
+// installedMirror is the mirror of the installed IndicatorSource's
+// tables (rollup_source.go); without one, a mirror of no tables.
+func installedMirror() (*mirrorDef, error) {
+	src := indicators()
+	if src == nil {
+		return newMirrorDef(nil)
+	}
+	m, err := newMirrorDef(src.Tables())
+	if err != nil {
+		return nil, fmt.Errorf("district: the indicators' mirror: %w", err)
+	}
+	return m, nil
+}
 
-func (t *mirrorTable) all() []metrics.Column {
-	return append(append([]metrics.Column{}, syncedCols...), t.cols...)
+func (t *mirrorTable) all() []MirrorColumn {
+	return append(append([]MirrorColumn{}, syncedCols...), t.cols...)
 }
 
 func quote(name string) string { return `"` + name + `"` }
@@ -223,16 +234,13 @@ func (ap *applier) mirrorRow(c syncproto.Change) error {
 	return nil
 }
 
-// syncMirror makes the mirror match d.mirror (theMirror): if its fingerprint in
+// syncMirror makes the mirror match d.mirror: if its fingerprint in
 // settings differs, it drops the mirror tables it made before, creates
 // the new ones and fills them from sync_rows, all in one transaction that
 // holds the sync counter, so no push lands half-way. A table of
 // metrics.Tables that has the name of one of the district's own tables is
 // refused, and nothing changes.
 func (d *DB) syncMirror(ctx context.Context) error {
-	if d.mirror == nil {
-		return fmt.Errorf("district: %w", theMirrorErr)
-	}
 	want := d.mirror.fingerprint(d.dialect)
 	if have, _ := d.setting(ctx, d.sql, settingMirror); have == want {
 		return nil

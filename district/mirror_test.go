@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"qiao/metrics"
 	"qiao/syncproto"
 )
 
@@ -265,8 +264,8 @@ func TestMirrorRebuild(t *testing.T) {
 		}
 
 		// A new column in the definition rebuilds with it.
-		more := append([]metrics.Table{}, metrics.Tables...)
-		more[0].Columns = append(append([]metrics.Column{}, more[0].Columns...), metrics.Column{Name: "code", Type: "TEXT"})
+		more := indicators().Tables()
+		more[0].Columns = append(more[0].Columns, MirrorColumn{Name: "code", Type: "TEXT"})
 		if db.mirror, err = newMirrorDef(more); err != nil {
 			t.Fatal(err)
 		}
@@ -277,7 +276,7 @@ func TestMirrorRebuild(t *testing.T) {
 
 		// A table named like one of the district's is refused; nothing changes.
 		before, _ := db.setting(ctx, db.sql, settingMirror)
-		if db.mirror, err = newMirrorDef(append(more, metrics.Table{Name: "schools", Columns: []metrics.Column{{Name: "name", Type: "TEXT"}}})); err != nil {
+		if db.mirror, err = newMirrorDef(append(more, MirrorTable{Name: "schools", Columns: []MirrorColumn{{Name: "name", Type: "TEXT"}}})); err != nil {
 			t.Fatal(err)
 		}
 		if err := db.syncMirror(ctx); err == nil || !strings.Contains(err.Error(), `"schools"`) {
@@ -295,18 +294,20 @@ func TestMirrorRebuild(t *testing.T) {
 }
 
 func TestMirrorDefRefusesBadTables(t *testing.T) {
-	for _, ts := range [][]metrics.Table{
+	for _, ts := range [][]MirrorTable{
 		{{Name: "a; DROP TABLE x"}},
 		{{Name: "a"}, {Name: "a"}},
-		{{Name: "a", Columns: []metrics.Column{{Name: "hlc", Type: "INTEGER"}}}},
-		{{Name: "a", Columns: []metrics.Column{{Name: "x", Type: "REAL"}}}},
+		{{Name: "a", Columns: []MirrorColumn{{Name: "hlc", Type: "INTEGER"}}}},
+		{{Name: "a", Columns: []MirrorColumn{{Name: "x", Type: "REAL"}}}},
 		{{Name: syncproto.ConflictsTable}},
 	} {
 		if _, err := newMirrorDef(ts); err == nil {
 			t.Errorf("%+v accepted", ts)
 		}
 	}
-	if theMirrorErr != nil {
-		t.Fatalf("metrics.Tables: %v", theMirrorErr)
+	if m, err := installedMirror(); err != nil {
+		t.Fatalf("metrics.Tables: %v", err)
+	} else if len(m.tables) == 0 {
+		t.Fatal("no metrics installed: the mirror has no tables")
 	}
 }

@@ -3,6 +3,7 @@ package district
 import (
 	"bytes"
 	"context"
+	"errors"
 	"html/template"
 	"log/slog"
 	"net/http"
@@ -45,10 +46,15 @@ func errBadTerm(err error) *APIError {
 // metricsRank serves GET /v1/metrics/rank?term=2026-autumn to a signed device.
 func (s *Server) metricsRank(w http.ResponseWriter, r *http.Request) {
 	dev, _ := DeviceFrom(r.Context())
-	term := r.URL.Query().Get("term")
-	if err := checkTerm(term); err != nil {
+	term, err := ParseTerm(r.URL.Query().Get("term"))
+	var te *TermError
+	switch {
+	case errors.As(err, &te):
 		e := errBadTerm(err)
 		writeError(w, e.Status, e.Code, e.Message)
+		return
+	case err != nil:
+		writeError(w, http.StatusNotImplemented, "no_indicators", err.Error())
 		return
 	}
 	ro, err := s.rollups.get(r.Context(), s.db, term, s.now())
@@ -96,11 +102,17 @@ func (d *DB) schoolDevices(ctx context.Context, school string) ([]RankDevice, er
 // pageTerm is the term a status request asks for: ?term=, or the current one.
 func (p *statusPage) pageTerm(w http.ResponseWriter, r *http.Request) (string, bool) {
 	term := r.URL.Query().Get("term")
-	if term == "" {
-		term = currentTerm(p.s.now())
+	if src := indicators(); term == "" && src != nil {
+		term = src.CurrentTerm(p.s.now())
 	}
-	if err := checkTerm(term); err != nil {
+	term, err := ParseTerm(term)
+	var te *TermError
+	switch {
+	case errors.As(err, &te):
 		statusText(w, http.StatusBadRequest, "Bad term: "+err.Error()+" (e.g. ?term=2026-autumn).")
+		return "", false
+	case err != nil:
+		statusText(w, http.StatusNotImplemented, "This server has no school indicators.")
 		return "", false
 	}
 	return term, true
@@ -163,9 +175,18 @@ func formatValue(v float64) string {
 	return strconv.FormatFloat(v, 'f', 2, 64)
 }
 
+// valueText is m[k] as formatValue shows it, or "—" if m has no value for k.
+func valueText(m map[string]float64, k string) string {
+	v, ok := m[k]
+	if !ok {
+		return "—"
+	}
+	return formatValue(v)
+}
+
 var rollupTmpl = template.Must(template.New("rollup").Funcs(template.FuncMap{
 	"num":   formatValue,
-	"value": func(m map[string]float64, k string) string { return formatValue(m[k]) },
+	"value": func(m map[string]float64, k string) string { return valueText(m, k) },
 	"target": func(m map[string]float64, k string) string {
 		if t, ok := m[k]; ok {
 			return formatValue(t)
@@ -202,7 +223,7 @@ tr.avg td { font-weight: bold; background: #f6f6f6; }
 <tr><th>Rank</th><th>School</th>{{range .Indicators}}<th title="{{.Key}}">{{.Label}}</th>{{end}}</tr>
 {{- $inds := .Indicators}}
 {{- range .Schools}}{{$s := .}}
-<tr><td class="n">{{.Rank}}</td><td title="{{.ID}}">{{.Name}}</td>{{range $inds}}<td class="n{{if $s.IsBelow .Key}} below{{end}}" title="target {{target $s.Targets .Key}}">{{value $s.Values .Key}}</td>{{end}}</tr>
+<tr><td class="n">{{if .Rank}}{{.Rank}}{{else}}—{{end}}</td><td title="{{.ID}}">{{.Name}}</td>{{range $inds}}<td class="n{{if $s.IsBelow .Key}} below{{end}}" title="target {{target $s.Targets .Key}}">{{value $s.Values .Key}}</td>{{end}}</tr>
 {{- else}}
 <tr><td colspan="{{len .Indicators}}" class="dim">No schools yet.</td></tr>
 {{- end}}

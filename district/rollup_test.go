@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -26,13 +28,14 @@ func TestRankTiesShareAndStayInNameOrder(t *testing.T) {
 		{ID: "1", Name: "C", Values: map[string]float64{"h": 9}},
 		{ID: "3", Name: "A", Values: map[string]float64{"h": 7}},
 		{ID: "6", Name: "D", Values: map[string]float64{}},
+		{ID: "7", Name: "F", Values: map[string]float64{"h": 0}},
 	}
 	rank(ss, "h")
 	var got []string
 	for _, s := range ss {
 		got = append(got, fmt.Sprintf("%d:%s", s.Rank, s.ID))
 	}
-	if want := []string{"1:1", "2:3", "2:4", "2:2", "5:5", "6:6"}; !reflect.DeepEqual(got, want) {
+	if want := []string{"1:1", "2:3", "2:4", "2:2", "5:5", "6:7", "0:6"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("ranks %v, want %v", got, want)
 	}
 }
@@ -42,17 +45,20 @@ const rollupTerm = "2026-autumn"
 
 var inTerm = time.Date(2026, 10, 12, 9, 0, 0, 0, time.UTC)
 
-// lessonAt is a synced lesson of school by d starting at `at`.
-func lessonAt(d device, school string, seq int64, at time.Time, state string, deleted bool) syncproto.Change {
+// hosted is a synced attendance row: school's classroom d hosted a
+// 40-minute lesson at `at`.
+func hosted(d device, school string, seq int64, at time.Time, deleted bool) syncproto.Change {
 	id := newID()
-	return syncproto.Change{Seq: seq, Table: "classroom_lessons", ID: id, SchoolID: school, Deleted: deleted,
+	return syncproto.Change{Seq: seq, Table: "classroom_attendance", ID: id, SchoolID: school, Deleted: deleted,
 		HLC: uint64(time.Now().UnixMilli())<<16 | uint64(seq), Origin: d.id,
-		Data: json.RawMessage(fmt.Sprintf(`{"id":%q,"subject":"数学","grade":5,"starts_at":%d,"minutes":40,"state":%q}`,
-			id, at.Unix(), state))}
+		Data: json.RawMessage(fmt.Sprintf(`{"id":%q,"lesson_id":%q,"role":"host","host_school":%q,"subject":"数学","grade":5,`+
+			`"joined_at":%d,"left_at":%d,"seconds":2400}`, id, newID(), school, at.Unix(), at.Unix()+2400))}
 }
 
-// rollupFixture makes four schools: A hosts 3 lessons in the term, B 3, C
-// 1 (and one deleted, one cancelled, one in the term before), D none.
+// rollupFixture makes four schools, each with one classroom: A and B
+// host 96 lessons in the term (课时达标率 100 %, the default target),
+// C 48 (50 %; plus a deleted one and one in the term before), D none (its
+// rate is unknown: no classroom held a lesson).
 func rollupFixture(t *testing.T, cfg Config) (*fixture, map[string]string, map[string]device) {
 	f := newFixture(t, cfg)
 	ids := map[string]string{"A": f.school}
@@ -64,17 +70,16 @@ func rollupFixture(t *testing.T, cfg Config) (*fixture, map[string]string, map[s
 		}
 		ids[n] = id
 	}
-	for n, count := range map[string]int{"A": 3, "B": 3, "C": 1, "D": 0} {
-		d := f.enrolNamed(ids[n], n+" laptop")
+	for n, count := range map[string]int{"A": 96, "B": 96, "C": 48, "D": 0} {
+		d := f.enrolNamed(ids[n], n+" classroom")
 		devs[n] = d
 		var cs []syncproto.Change
 		for i := range count {
-			cs = append(cs, lessonAt(d, ids[n], int64(len(cs)+1), inTerm.Add(time.Duration(i)*time.Hour), "ended", false))
+			cs = append(cs, hosted(d, ids[n], int64(len(cs)+1), inTerm.Add(time.Duration(i)*time.Hour), false))
 		}
 		if n == "C" {
-			cs = append(cs, lessonAt(d, ids[n], int64(len(cs)+1), inTerm, "ended", true),
-				lessonAt(d, ids[n], int64(len(cs)+2), inTerm, "cancelled", false),
-				lessonAt(d, ids[n], int64(len(cs)+3), inTerm.AddDate(0, -3, 0), "ended", false))
+			cs = append(cs, hosted(d, ids[n], int64(len(cs)+1), inTerm, true))
+			cs = append(cs, hosted(d, ids[n], int64(len(cs)+1), inTerm.AddDate(0, -3, 0), false))
 		}
 		if len(cs) > 0 {
 			if st := f.push(d, cs); st != http.StatusOK {
@@ -94,24 +99,29 @@ func TestRollupRanksSchools(t *testing.T) {
 		}
 		var got []string
 		for _, s := range ro.Schools {
-			got = append(got, fmt.Sprintf("%d:%s=%v below %v", s.Rank, s.ID, s.Values[ro.Headline], s.Below))
+			v, ok := s.Values[ro.Headline]
+			got = append(got, fmt.Sprintf("%d:%s=%v,%v below:%v", s.Rank, s.ID, v, ok, s.IsBelow(ro.Headline)))
 		}
 		// A's name ("Tsogt School") sorts after "B School": B is listed first at the shared rank.
 		want := []string{
-			fmt.Sprintf("1:%s=3 below []", ids["B"]), fmt.Sprintf("1:%s=3 below []", ids["A"]),
-			fmt.Sprintf("3:%s=1 below [%s]", ids["C"], ro.Headline), fmt.Sprintf("4:%s=0 below [%s]", ids["D"], ro.Headline)}
+			fmt.Sprintf("1:%s=100,true below:false", ids["B"]), fmt.Sprintf("1:%s=100,true below:false", ids["A"]),
+			fmt.Sprintf("3:%s=50,true below:true", ids["C"]), fmt.Sprintf("0:%s=0,false below:false", ids["D"])}
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("roll-up\n got  %v\n want %v", got, want)
 		}
-		if avg := ro.Averages[ro.Headline]; avg != 7.0/4 {
-			t.Errorf("district average %v, want 1.75", avg)
+		if avg := ro.Averages[ro.Headline]; avg != 250.0/3 {
+			t.Errorf("district average %v, want 83.33 (D has no value)", avg)
 		}
-		if _, err := f.s.db.Rollup(context.Background(), "2026-winter", time.Now()); err == nil {
-			t.Error("bad term accepted")
+		if h := ro.Schools[2].Values["lessons_hosted"]; h != 48 {
+			t.Errorf("C hosted %v, want 48", h)
+		}
+		var te *TermError
+		if _, err := f.s.db.Rollup(context.Background(), "2026-winter", time.Now()); !errors.As(err, &te) {
+			t.Errorf("bad term: %v", err)
 		}
 		var text bytes.Buffer
 		ro.WriteText(&text)
-		if !strings.Contains(text.String(), "District average") || !strings.Contains(text.String(), "1*") {
+		if !strings.Contains(text.String(), "District average") || !strings.Contains(text.String(), "50*") {
 			t.Errorf("text table:\n%s", text.String())
 		}
 	})
@@ -140,8 +150,8 @@ func TestMetricsRankEndpoint(t *testing.T) {
 	if err := json.Unmarshal(raw, &info); err != nil {
 		t.Fatal(err)
 	}
-	if info.School != ids["C"] || info.Rank != 3 || info.Schools != 4 || info.Values[info.Headline] != 1 ||
-		info.Averages[info.Headline] != 1.75 || len(info.Below) != 1 {
+	if info.School != ids["C"] || info.Rank != 3 || info.Schools != 4 || info.Values[info.Headline] != 50 ||
+		info.Averages[info.Headline] != 250.0/3 || !slices.Contains(info.Below, info.Headline) {
 		t.Errorf("rank info %+v", info)
 	}
 	if len(info.Devices) != 1 || info.Devices[0].ID != devs["C"].id || info.Devices[0].LastPush == 0 {
@@ -160,7 +170,7 @@ func TestIndicatorsPageAndWorkbook(t *testing.T) {
 		return w.Code, body
 	}
 	code, page := get("/status/indicators?term="+rollupTerm, "127.0.0.1:5000")
-	if code != 200 || !strings.Contains(string(page), "C School") || strings.Count(string(page), `class="n below"`) != 2 {
+	if code != 200 || !strings.Contains(string(page), "C School") || !strings.Contains(string(page), `<td class="n below" title="target 100">50</td>`) {
 		t.Errorf("page: %d\n%s", code, page)
 	}
 	if code, _ := get("/status/indicators?term="+rollupTerm, "192.0.2.7:5000"); code != http.StatusForbidden {
@@ -181,7 +191,7 @@ func TestIndicatorsPageAndWorkbook(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) < 6 || rows[3][2] != ids["C"] || rows[3][0] != "3" || rows[3][3] != "1" || rows[5][1] != "District average" || rows[5][3] != "1.75" {
+	if len(rows) < 6 || rows[3][2] != ids["C"] || rows[3][0] != "3" || rows[4][0] != "—" || rows[5][1] != "District average" {
 		t.Errorf("workbook rows %q", rows)
 	}
 }

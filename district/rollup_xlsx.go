@@ -52,7 +52,11 @@ func (r Rollup) WriteXLSX(w io.Writer) error {
 	}
 	row := 2
 	for _, s := range r.Schools {
-		for i, v := range []any{s.Rank, s.Name, s.ID} {
+		var rank any = s.Rank
+		if s.Rank == 0 {
+			rank = "—"
+		}
+		for i, v := range []any{rank, s.Name, s.ID} {
 			if err := set(i+1, row, v, 0); err != nil {
 				return err
 			}
@@ -62,7 +66,11 @@ func (r Rollup) WriteXLSX(w io.Writer) error {
 			if s.IsBelow(ind.Key) {
 				style = red
 			}
-			if err := set(4+i, row, s.Values[ind.Key], style); err != nil {
+			v, ok := s.Values[ind.Key]
+			if !ok {
+				continue // unknown: an empty cell
+			}
+			if err := set(4+i, row, v, style); err != nil {
 				return err
 			}
 		}
@@ -72,8 +80,10 @@ func (r Rollup) WriteXLSX(w io.Writer) error {
 		return err
 	}
 	for i, ind := range r.Indicators {
-		if err := set(4+i, row, r.Averages[ind.Key], bold); err != nil {
-			return err
+		if v, ok := r.Averages[ind.Key]; ok {
+			if err := set(4+i, row, v, bold); err != nil {
+				return err
+			}
 		}
 	}
 	if err := set(1, row+2, fmt.Sprintf("Term %s; ranked by %s; computed %s. Red: under the school's target.",
@@ -106,8 +116,11 @@ func (r Rollup) WriteText(w io.Writer) error {
 	fmt.Fprintln(tw, strings.Join(cols, "\t")+"\t")
 	for _, s := range r.Schools {
 		line := []string{fmt.Sprint(s.Rank), s.Name}
+		if s.Rank == 0 {
+			line[0] = "—"
+		}
 		for _, ind := range r.Indicators {
-			v := formatValue(s.Values[ind.Key])
+			v := valueText(s.Values, ind.Key)
 			if s.IsBelow(ind.Key) {
 				v += "*"
 			}
@@ -117,7 +130,7 @@ func (r Rollup) WriteText(w io.Writer) error {
 	}
 	line := []string{"", "District average"}
 	for _, ind := range r.Indicators {
-		line = append(line, formatValue(r.Averages[ind.Key]))
+		line = append(line, valueText(r.Averages, ind.Key))
 	}
 	fmt.Fprintln(tw, strings.Join(line, "\t")+"\t")
 	return tw.Flush()

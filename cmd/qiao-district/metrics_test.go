@@ -23,7 +23,7 @@ func TestMetricsRollupCommand(t *testing.T) {
 	if code, _, stderr := runWithStdin(t, "", "metrics", "rollup", "--data", data); code != exitUsage || !strings.Contains(stderr, "--term is required") {
 		t.Errorf("no term: exit %d, %q", code, stderr)
 	}
-	if code, _, stderr := runWithStdin(t, "", "metrics", "rollup", "--data", data, "--term", "autumn", "--xlsx", out); code != exitError || !strings.Contains(stderr, "2026-autumn") {
+	if code, _, stderr := runWithStdin(t, "", "metrics", "rollup", "--data", data, "--term", "autumn", "--xlsx", out); code != exitError || !strings.Contains(stderr, "is not a term") {
 		t.Errorf("bad term: exit %d, %q", code, stderr)
 	}
 	if _, err := os.Stat(out); err == nil {
