@@ -311,3 +311,32 @@ func TestMirrorDefRefusesBadTables(t *testing.T) {
 		t.Fatal("no metrics installed: the mirror has no tables")
 	}
 }
+
+// FuzzMirrorArgs: whatever a device sends as a row's data, the mirror
+// makes one value of the column's type per column, and never fails.
+func FuzzMirrorArgs(f *testing.F) {
+	for _, s := range []string{`{"subject":"数学","grade":5}`, `{"grade":"7","starts_at":1.5e3}`, `[1]`, `"x"`, `{"grade":1e999}`, ``, `{"title":{"a":[]}}`} {
+		f.Add([]byte(s))
+	}
+	m, err := installedMirror()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for i := range m.tables {
+			mt := &m.tables[i]
+			args := mt.args("id", "school", 1, "origin", false, data)
+			cols := mt.all()
+			if len(args) != len(cols) {
+				t.Fatalf("%s: %d values for %d columns", mt.name, len(args), len(cols))
+			}
+			for j, c := range cols {
+				_, isInt := args[j].(int64)
+				_, isText := args[j].(string)
+				if (c.Type == "INTEGER") != isInt || (c.Type == "TEXT") != isText {
+					t.Fatalf("%s.%s (%s) = %#v", mt.name, c.Name, c.Type, args[j])
+				}
+			}
+		}
+	})
+}
