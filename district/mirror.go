@@ -107,9 +107,44 @@ func (t *mirrorTable) all() []MirrorColumn {
 
 func quote(name string) string { return `"` + name + `"` }
 
-// ddl returns the statements that create t in dialect dia: the table,
-// and an index on school_id and each column a roll-up selects a term by
-// (a unix time *_at or at, or a day).
+// isRef reports whether a column refers to another row (lesson_id …).
+func isRef(col string) bool { return strings.HasSuffix(col, "_id") }
+
+// maxKeyText is the longest text an index key column of the mirror holds:
+// a longer value (no id or day is that long) is stored as ''.
+const maxKeyText = 256
+
+// index is an index of t on lead, then deleted; on SQLite then every
+// other column but hlc.
+func (t *mirrorTable) index(dia dialect, lead ...string) string {
+	seen := map[string]bool{"deleted": true, "hlc": true}
+	var cols []string
+	for _, n := range append(lead, "deleted") {
+		cols, seen[n] = append(cols, quote(n)), true
+	}
+	for _, c := range t.all() {
+		if !seen[c.Name] && dia == sqlite {
+			cols = append(cols, quote(c.Name))
+		}
+	}
+	return fmt.Sprintf("CREATE INDEX %s ON %s (%s)", quote(t.name+"_by_"+strings.Join(lead, "_")), quote(t.name), strings.Join(cols, ", "))
+}
+
+// spanColumn is the column the indicators select a period by: the first
+// unix time (at, *_at) or day column of t ("" if none).
+func (t *mirrorTable) spanColumn() string {
+	for _, c := range t.cols {
+		if c.Name == "at" || c.Name == "day" || strings.HasSuffix(c.Name, "_at") {
+			return c.Name
+		}
+	}
+	return ""
+}
+
+// ddl returns the statements that create t in dialect dia: the table, an
+// index on school_id, one on each reference column (*_id), and one on
+// school_id and its span column (a reference or span value longer than
+// maxKeyText is stored as '').
 func (t *mirrorTable) ddl(dia dialect) []string {
 	var defs []string
 	for _, c := range t.all() {
@@ -128,10 +163,18 @@ func (t *mirrorTable) ddl(dia dialect) []string {
 	}
 	out := []string{"CREATE TABLE " + quote(t.name) + " (" + strings.Join(defs, ", ") + ")",
 		fmt.Sprintf("CREATE INDEX %s ON %s (school_id)", quote(t.name+"_by_school"), quote(t.name))}
+	// The roll-up reads every school's rows of a term, and follows
+	// references (lesson_id, teacher_id …) in joins. On SQLite the indexes
+	// in those orders hold every column, so they answer it without
+	// visiting the table; PostgreSQL limits an index entry to about 2.7 kB,
+	// which a long title could pass, so there they hold the keys only.
 	for _, c := range t.cols {
-		if c.Name == "at" || c.Name == "day" || strings.HasSuffix(c.Name, "_at") {
-			out = append(out, fmt.Sprintf("CREATE INDEX %s ON %s (school_id, %s)", quote(t.name+"_by_school_"+c.Name), quote(t.name), quote(c.Name)))
+		if isRef(c.Name) {
+			out = append(out, t.index(dia, c.Name))
 		}
+	}
+	if span := t.spanColumn(); span != "" {
+		out = append(out, t.index(dia, "school_id", span))
 	}
 	return out
 }
@@ -161,8 +204,10 @@ func (t *mirrorTable) args(id, school string, hlc int64, origin string, deleted 
 	for _, c := range t.cols {
 		if c.Type == "INTEGER" {
 			out = append(out, intValue(row[c.Name]))
+		} else if v := textValue(row[c.Name]); len(v) > maxKeyText && (isRef(c.Name) || c.Name == t.spanColumn()) {
+			out = append(out, "")
 		} else {
-			out = append(out, textValue(row[c.Name]))
+			out = append(out, v)
 		}
 	}
 	return out

@@ -23,6 +23,13 @@ var benchPerSchool = map[string]int{
 
 var benchDistrictWide = map[string]int{"library_entries": 2000, "research_credit_rules": 10}
 
+// benchRefs are the tables the reference columns point into.
+var benchRefs = map[string]string{"activity_id": "research_activities", "teacher_id": "research_teachers",
+	"group_id": "research_groups", "entry_id": "library_entries", "lesson_id": "classroom_lessons"}
+
+// benchID is the id of the i-th row of table for school.
+func benchID(table, school string, i int) string { return fmt.Sprintf("%s/%s/%d", table, school, i) }
+
 var benchSubjects = []string{"语文", "数学", "英语", "物理", "化学", "生物", "音乐", "美术", "科学"}
 
 // benchValue is a plausible value of column col of the i-th row of table
@@ -52,16 +59,26 @@ func benchValue(table, col, typ string, i int, school, other string, from time.T
 		return `["` + other + `"]`
 	case col == "host_school":
 		return other
+	case col == "kind" && table == "research_activities":
+		return []string{"lesson_prep", "observe", "polish", "reflection", "lecture", "reading", "online", "skills"}[i%8]
+	case col == "kind" && table == "research_groups":
+		return "school_group"
+	case col == "kind" && table == "research_outputs":
+		return []string{"paper", "lesson_plan", "case"}[i%3]
+	case col == "kind" && table == "library_entries":
+		return []string{"courseware", "plan", "video", "paper"}[i%4]
 	case col == "minutes":
 		return 40
 	case col == "seconds":
 		return 2400
 	case col == "stage":
 		return "小学"
-	case strings.HasSuffix(col, "_id"):
-		return fmt.Sprintf("%s-%d", school, i%50)
-	case typ == "INTEGER":
-		return i % 3
+	case benchRefs[col] != "":
+		ref := benchRefs[col]
+		n := max(benchPerSchool[ref], 1)
+		return benchID(ref, school, i%n)
+	case typ == "INTEGER": // flags (online, rural, per_hour …) and small counts
+		return i % 2
 	}
 	return fmt.Sprintf("%s %d", col, i)
 }
@@ -116,7 +133,7 @@ func benchFill(tb testing.TB, db *DB, n int) {
 		}
 		add := func(school, other string, count int) {
 			for i := range count {
-				id := newID()
+				id := benchID(t.name, school, i)
 				args = append(args, id, school, int64(i), fmt.Sprintf("room-%s-%d", school, i%2), 0) // two classrooms
 				for _, c := range t.cols {
 					args = append(args, benchValue(t.name, c.Name, c.Type, i, school, other, from))
