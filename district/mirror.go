@@ -111,7 +111,7 @@ func quote(name string) string { return `"` + name + `"` }
 func isRef(col string) bool { return strings.HasSuffix(col, "_id") }
 
 // maxKeyText is the longest text an index key column of the mirror holds:
-// a longer value (no id or day is that long) is stored as ”.
+// a longer value (no id or day is that long) is stored empty.
 const maxKeyText = 256
 
 // index is an index of t on lead, then deleted; on SQLite then every
@@ -144,7 +144,7 @@ func (t *mirrorTable) spanColumn() string {
 // ddl returns the statements that create t in dialect dia: the table, an
 // index on school_id, one on each reference column (*_id), and one on
 // school_id and its span column (a reference or span value longer than
-// maxKeyText is stored as ”).
+// maxKeyText is stored empty).
 func (t *mirrorTable) ddl(dia dialect) []string {
 	var defs []string
 	for _, c := range t.all() {
