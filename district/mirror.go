@@ -233,7 +233,7 @@ func intValue(v any) int64 {
 	return 0
 }
 
-// textValue is v as a TEXT column holds it (” if it is not a string or number).
+// textValue is v as a TEXT column holds it (empty if it is not a string or number).
 func textValue(v any) string {
 	switch v := v.(type) {
 	case string:
