@@ -100,15 +100,27 @@ func (d *DB) Rollup(ctx context.Context, term string, now time.Time) (Rollup, er
 	}
 	src := indicators()
 	r := Rollup{Term: term, Headline: src.Headline(), Indicators: src.Indicators(), Averages: map[string]float64{}, At: now}
-	schools, err := d.Schools(ctx)
-	if err != nil {
-		return r, err
-	}
 	tx, err := d.readTx(ctx)
 	if err != nil {
 		return r, err
 	}
 	defer tx.Rollback()
+	var schools []School
+	rows, err := d.txQuery(ctx, tx, statusSchoolsSQL)
+	if err != nil {
+		return r, err
+	}
+	for rows.Next() {
+		var s School
+		if err := rows.Scan(&s.ID, &s.Name, &s.Code); err != nil {
+			rows.Close()
+			return r, err
+		}
+		schools = append(schools, s)
+	}
+	if err := rows.Close(); err != nil {
+		return r, err
+	}
 	ids := make([]string, len(schools))
 	for i, s := range schools {
 		ids[i] = s.ID
