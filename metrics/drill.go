@@ -47,8 +47,8 @@ func Drill(ctx context.Context, q Querier, school string, f Filter, key string) 
 		var role, device string
 		err := scanAll(ctx, q, `SELECT a.lesson_id, min(a.title), a.subject, a.grade, a.role, min(a.origin), min(a.joined_at), sum(a.seconds)
 			FROM classroom_attendance a WHERE `+where+` AND a.joined_at >= ? AND a.joined_at < ?
-			GROUP BY a.lesson_id, a.role, a.subject, a.grade ORDER BY min(a.joined_at), a.lesson_id LIMIT `+itoa(DrillLimit),
-			append(args, sp.From.Unix(), sp.To.Unix()),
+			GROUP BY a.lesson_id, a.role, a.subject, a.grade HAVING min(a.joined_at) >= ? AND min(a.joined_at) < ? ORDER BY min(a.joined_at), a.lesson_id LIMIT `+itoa(DrillLimit),
+			append(args, margin(sp)...),
 			[]any{&it.ID, &it.Title, &it.Subject, &it.Grade, &role, &device, &at, &it.Count}, func() error {
 				it.Table, it.At, it.Detail = "classroom_lessons", time.Unix(at, 0), role+" "+device
 				return add(it)
@@ -74,8 +74,8 @@ func Drill(ctx context.Context, q Querier, school string, f Filter, key string) 
 		var at int64
 		err := scanAll(ctx, q, `SELECT a.lesson_id, min(a.title), a.subject, a.grade, a.host_school, min(a.joined_at) FROM classroom_attendance a
 			WHERE `+where+` AND a.role = 'remote' AND a.joined_at >= ? AND a.joined_at < ?
-			GROUP BY a.lesson_id, a.subject, a.grade, a.host_school ORDER BY min(a.joined_at), a.lesson_id LIMIT `+itoa(DrillLimit),
-			append(args, sp.From.Unix(), sp.To.Unix()), []any{&it.ID, &it.Title, &it.Subject, &it.Grade, &it.Detail, &at}, func() error {
+			GROUP BY a.lesson_id, a.subject, a.grade, a.host_school HAVING min(a.joined_at) >= ? AND min(a.joined_at) < ? ORDER BY min(a.joined_at), a.lesson_id LIMIT `+itoa(DrillLimit),
+			append(args, margin(sp)...), []any{&it.ID, &it.Title, &it.Subject, &it.Grade, &it.Detail, &at}, func() error {
 				it.Table, it.At, it.Count = "classroom_lessons", time.Unix(at, 0), 1
 				return add(it)
 			})
@@ -155,3 +155,9 @@ func deref[T any](p *T) T {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// margin is the arguments of a lesson drill: the stays looked at (the
+// span widened by StayMargin), then the span the first stay must be in.
+func margin(sp Span) []any {
+	return []any{sp.From.Add(-StayMargin).Unix(), sp.To.Add(StayMargin).Unix(), sp.From.Unix(), sp.To.Unix()}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"qiao/research"
 )
@@ -23,13 +24,13 @@ type Aggregates struct {
 	Reached map[string]int64 // lead school id → lessons received from it
 
 	// Research, from the school's own research rows.
-	Teachers    int64             // teachers on the school's research roster
-	Active      map[string]int64  // teacher id → activities attended (roster teachers only)
-	Attendances []AttendanceCell  // attendances by activity kind and length, for credits
-	Groups      map[string]int64  // research group id → activities held in the span (0 for a group of the span's years that held none)
-	Outputs     []OutputCell      // research outputs by kind and state
-	Library     map[string]int64  // library action → events
-	Inventory   Inventory         // what the school entered (not per span)
+	Teachers    int64            // teachers on the school's research roster
+	Active      map[string]int64 // teacher id → activities attended (roster teachers only)
+	Attendances []AttendanceCell // attendances by activity kind and length, for credits
+	Groups      map[string]int64 // research group id → activities held in the span (0 for a group of the span's years that held none)
+	Outputs     []OutputCell     // research outputs by kind and state
+	Library     map[string]int64 // library action → events
+	Inventory   Inventory        // what the school entered (not per span)
 	Rules       map[string]map[string]research.Rule
 }
 
@@ -104,7 +105,7 @@ func Load(ctx context.Context, q Querier, schools []string, f Filter, spans []Sp
 		return out, nil
 	}
 	l := loader{ctx: ctx, q: q, schools: schools, f: f, spans: spans, out: out}
-	for _, step := range []func() error{l.lessons, l.served, l.reached, l.teachers, l.attendance, l.groups, l.outputs, l.library, l.inventory, l.rules} {
+	for _, step := range []func() error{l.lessons, l.served, l.teachers, l.attendance, l.groups, l.outputs, l.library, l.inventory, l.rules} {
 		if err := step(); err != nil {
 			return nil, fmt.Errorf("metrics: %w", err)
 		}
@@ -140,25 +141,35 @@ func (l *loader) lessonWhere(alias string) (string, []any) {
 	return w, args
 }
 
-// lessons counts each lesson once per role, in the span of its first stay.
+// StayMargin is how far before or after a span the stays of a lesson
+// that counts in the span are looked for: a lesson counts in the span of
+// its first stay, with the seconds of all its stays, and a lesson resumed
+// after a crash (classroom.Resume) has its stays within a day.
+const StayMargin = 24 * time.Hour
+
+// lessons counts each lesson once per role, in the span of its first
+// stay; for received lessons, per lead school too.
 func (l *loader) lessons() error {
 	where, args := l.lessonWhere("a")
 	caseExpr, caseArgs := bucketed("min(a.joined_at)", l.spans, false)
-	rangeExpr, rangeArgs := within("a.joined_at", l.spans, false)
-	q := `SELECT school_id, bucket, role, subject, grade, device, count(*), sum(secs) FROM (
-		SELECT a.school_id AS school_id, a.lesson_id AS lesson_id, a.role AS role, a.subject AS subject, a.grade AS grade,
+	from, to := l.spans[0].From.Add(-StayMargin), l.spans[len(l.spans)-1].To.Add(StayMargin)
+	q := `SELECT school_id, bucket, role, host_school, subject, grade, device, count(*), sum(secs) FROM (
+		SELECT a.school_id AS school_id, a.role AS role, a.host_school AS host_school, a.subject AS subject, a.grade AS grade,
 			min(a.origin) AS device, sum(a.seconds) AS secs, ` + caseExpr + ` AS bucket
-		FROM classroom_attendance a WHERE ` + where + ` AND ` + rangeExpr + `
-		GROUP BY a.school_id, a.lesson_id, a.role, a.subject, a.grade) x
-		GROUP BY school_id, bucket, role, subject, grade, device`
-	var school string
+		FROM classroom_attendance a WHERE ` + where + ` AND a.joined_at >= ? AND a.joined_at < ?
+		GROUP BY a.school_id, a.lesson_id, a.role, a.host_school, a.subject, a.grade) x
+		GROUP BY school_id, bucket, role, host_school, subject, grade, device`
+	var school, host string
 	var bucket int
 	var c LessonCell
-	return scanAll(l.ctx, l.q, q, append(append(caseArgs, args...), rangeArgs...),
-		[]any{&school, &bucket, &c.Role, &c.Subject, &c.Grade, &c.Device, &c.Lessons, &c.Seconds}, func() error {
+	return scanAll(l.ctx, l.q, q, append(append(caseArgs, args...), from.Unix(), to.Unix()),
+		[]any{&school, &bucket, &c.Role, &host, &c.Subject, &c.Grade, &c.Device, &c.Lessons, &c.Seconds}, func() error {
 			if bucket >= 0 && l.out[school] != nil {
 				a := l.out[school][bucket]
 				a.Lessons = append(a.Lessons, c)
+				if c.Role == "remote" {
+					a.Reached[host] += c.Lessons
+				}
 			}
 			return nil
 		})
@@ -166,12 +177,11 @@ func (l *loader) lessons() error {
 
 // grouped runs SELECT school_id, bucket, cols…, aggs… over an inner query
 // of table m (joins allowed in from) bucketed by col.
-// carry names more inner columns the aggregates read ("" for none).
-func (l *loader) grouped(from, col string, day bool, where string, whereArgs []any, cols, carry, aggs string, dest []any, row func(a *Aggregates) error) error {
+func (l *loader) grouped(from, col string, day bool, where string, whereArgs []any, cols, aggs string, dest []any, row func(a *Aggregates) error) error {
 	caseExpr, caseArgs := bucketed(col, l.spans, day)
 	rangeExpr, rangeArgs := within(col, l.spans, day)
 	q := `SELECT school_id, bucket` + prefixed(cols) + `, ` + aggs + ` FROM (
-		SELECT m.school_id AS school_id, ` + caseExpr + ` AS bucket` + selectList(cols) + selectList(carry) + `
+		SELECT m.school_id AS school_id, ` + caseExpr + ` AS bucket` + selectList(cols) + `
 		FROM ` + from + ` WHERE ` + where + ` AND ` + rangeExpr + `) x
 		GROUP BY school_id, bucket` + prefixed(cols)
 	var school string
@@ -190,7 +200,7 @@ func (l *loader) served() error {
 	var remote string
 	var n int64
 	return l.grouped("classroom_lessons m", "m.starts_at", false, where+" AND m.state = 'ended'", args,
-		"m.remote_schools", "", "count(*)", []any{&remote, &n}, func(a *Aggregates) error {
+		"m.remote_schools", "count(*)", []any{&remote, &n}, func(a *Aggregates) error {
 			var ids []string
 			if err := json.Unmarshal([]byte(remote), &ids); err != nil {
 				return nil // the table's CHECK keeps this valid JSON; a mirror's bad row counts for nothing
@@ -198,18 +208,6 @@ func (l *loader) served() error {
 			for _, id := range ids {
 				a.Served[id] += n
 			}
-			return nil
-		})
-}
-
-// reached counts, per lead school, the lessons received from it.
-func (l *loader) reached() error {
-	where, args := l.lessonWhere("m")
-	var host string
-	var n int64
-	return l.grouped("classroom_attendance m", "m.joined_at", false, where+" AND m.role = 'remote'", args,
-		"m.host_school", "m.lesson_id", "count(DISTINCT lesson_id)", []any{&host, &n}, func(a *Aggregates) error {
-			a.Reached[host] += n
 			return nil
 		})
 }
@@ -236,7 +234,7 @@ func (l *loader) attendance() error {
 	var teacher, kind string
 	var minutes int
 	var n int64
-	return l.grouped(from, "m.day", true, "m.deleted = 0 AND "+w, args, "t.teacher_id, m.kind, m.minutes", "", "count(*)",
+	return l.grouped(from, "m.day", true, "m.deleted = 0 AND "+w, args, "t.teacher_id, m.kind, m.minutes", "count(*)",
 		[]any{&teacher, &kind, &minutes, &n}, func(a *Aggregates) error {
 			a.Active[teacher] += n
 			a.Attendances = append(a.Attendances, AttendanceCell{kind, minutes, n})
@@ -250,7 +248,7 @@ func (l *loader) groups() error {
 	w, args := l.schoolsIn("m.school_id")
 	var group string
 	var n int64
-	if err := l.grouped("research_activities m", "m.day", true, "m.deleted = 0 AND "+w, args, "m.group_id", "", "count(*)",
+	if err := l.grouped("research_activities m", "m.day", true, "m.deleted = 0 AND "+w, args, "m.group_id", "count(*)",
 		[]any{&group, &n}, func(a *Aggregates) error { a.Groups[group] += n; return nil }); err != nil {
 		return err
 	}
@@ -272,7 +270,7 @@ func (l *loader) groups() error {
 func (l *loader) outputs() error {
 	w, args := l.schoolsIn("m.school_id")
 	var c OutputCell
-	return l.grouped("research_outputs m", "m.day", true, "m.deleted = 0 AND "+w, args, "m.kind, m.state", "", "count(*)",
+	return l.grouped("research_outputs m", "m.day", true, "m.deleted = 0 AND "+w, args, "m.kind, m.state", "count(*)",
 		[]any{&c.Kind, &c.State, &c.N}, func(a *Aggregates) error { a.Outputs = append(a.Outputs, c); return nil })
 }
 
@@ -294,7 +292,7 @@ func (l *loader) library() error {
 	}
 	var action string
 	var n int64
-	return l.grouped(from, "m.at", false, where, args, "m.action", "", "count(*)", []any{&action, &n},
+	return l.grouped(from, "m.at", false, where, args, "m.action", "count(*)", []any{&action, &n},
 		func(a *Aggregates) error { a.Library[action] += n; return nil })
 }
 
