@@ -57,6 +57,7 @@ type DB struct {
 	read    *sql.DB // read-only snapshots (readTx); the same pool on PostgreSQL
 	dialect dialect
 	clock   *store.Clock // stamps the rows the district writes itself
+	mirror  *mirrorDef   // the indicators' mirror (mirror.go)
 }
 
 // Open opens the district database: PostgreSQL if databaseURL is a
@@ -132,7 +133,16 @@ const pgMaxConns = 16
 
 func openWith(ctx context.Context, db *sql.DB, dia dialect) (*DB, error) {
 	d := &DB{sql: db, read: db, dialect: dia}
+	var err error
+	if d.mirror, err = installedMirror(); err != nil { // mirror.go
+		db.Close()
+		return nil, err
+	}
 	if err := d.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := d.syncMirror(ctx); err != nil { // mirror.go
 		db.Close()
 		return nil, err
 	}

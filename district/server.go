@@ -81,7 +81,8 @@ type Server struct {
 
 	enrolThrottle *throttle // failed enrolments per client address
 
-	lessons *lessonHub // the classroom relay and its open lessons (classroom.go)
+	lessons *lessonHub  // the classroom relay and its open lessons (classroom.go)
+	rollups rollupCache // the indicators' roll-up per term (rollup.go)
 }
 
 // New returns a server for cfg, creating its data directory and database
@@ -135,7 +136,8 @@ func (s *Server) routes() {
 	api.HandleFunc("GET /v1/lessons/{code}", s.lessonHTTP)
 	api.HandleFunc("DELETE /v1/lessons/{code}", s.closeLessonHTTP)
 	api.HandleFunc("GET /v1/lessons/{code}/ws", s.lessonWS)
-	s.libraryRoutes(api) // the library's review queue (library.go)
+	s.libraryRoutes(api)                                  // the library's review queue (library.go)
+	api.HandleFunc("GET /v1/metrics/rank", s.metricsRank) // the school's rank (rollup_http.go)
 	s.mux.Handle("/v1/", s.authenticate(api))
 }
 

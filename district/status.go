@@ -91,6 +91,8 @@ func (s *Server) statusRoutes(mux *http.ServeMux) {
 	p := &statusPage{s: s, started: time.Now(), verify: make(chan struct{}, 1)}
 	mux.Handle("GET /status", p.guard(p.html))
 	mux.Handle("GET /status.json", p.guard(p.json))
+	mux.Handle("GET /status/indicators", p.admit(p.indicators)) // the roll-up (rollup_http.go)
+	mux.Handle("GET /status/indicators.xlsx", p.admit(p.indicatorsXLSX))
 }
 
 // isLoopback reports whether remoteAddr (an http.Request's RemoteAddr) is
@@ -104,6 +106,21 @@ const statusRealm = `Basic realm="qiao-district status", charset="UTF-8"`
 
 // guard admits a request to the status page or answers why not.
 func (p *statusPage) guard(next func(http.ResponseWriter, *http.Request, Status)) http.Handler {
+	return p.admit(func(w http.ResponseWriter, r *http.Request) {
+		st, err := p.s.db.Status(r.Context(), p.s.now())
+		if err != nil {
+			slog.Error("status", "err", err)
+			statusText(w, http.StatusInternalServerError, "The server could not read its status.")
+			return
+		}
+		st.Version, st.Started = Version, p.started.Unix()
+		noStore(w, "")
+		next(w, r, st)
+	})
+}
+
+// admit lets a request to the status pages through to next, or answers why not.
+func (p *statusPage) admit(next http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		acc, err := p.s.db.StatusAccess(r.Context())
 		if err != nil {
@@ -131,15 +148,7 @@ func (p *statusPage) guard(next func(http.ResponseWriter, *http.Request, Status)
 				return
 			}
 		}
-		st, err := p.s.db.Status(r.Context(), p.s.now())
-		if err != nil {
-			slog.Error("status", "err", err)
-			statusText(w, http.StatusInternalServerError, "The server could not read its status.")
-			return
-		}
-		st.Version, st.Started = Version, p.started.Unix()
-		noStore(w, "")
-		next(w, r, st)
+		next(w, r)
 	})
 }
 

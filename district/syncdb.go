@@ -94,6 +94,7 @@ type applier struct {
 	seen    *sql.Stmt
 	cur     *sql.Stmt
 	put     *sql.Stmt
+	mirror  map[string]*sql.Stmt // the indicators' mirror upserts, by table (mirror.go)
 }
 
 func (d *DB) newApplier(ctx context.Context, tx *sql.Tx) (*applier, error) {
@@ -119,6 +120,9 @@ func (ap *applier) close() {
 		if st != nil {
 			st.Close()
 		}
+	}
+	for _, st := range ap.mirror {
+		st.Close()
 	}
 }
 
@@ -199,13 +203,14 @@ func (ap *applier) finish(dev Device, now time.Time) (int64, error) {
 	return through, err
 }
 
-// putRow makes c the current version of its row with the next sequence number.
+// putRow makes c the current version of its row with the next sequence
+// number, and updates the indicators' mirror of it (mirror.go).
 func (ap *applier) putRow(c syncproto.Change) error {
 	ap.seq++
 	if _, err := ap.put.ExecContext(ap.ctx, putArgs(c, ap.seq)...); err != nil {
 		return fmt.Errorf("district: store %s %s: %w", c.Table, c.ID, err)
 	}
-	return nil
+	return ap.mirrorRow(c)
 }
 
 // lockCounter takes the sequence counter for the transaction: writers

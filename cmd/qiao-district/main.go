@@ -78,6 +78,7 @@ const usage = `Usage:
   qiao-district library accept --data DIR [--db URL] --id ID
   qiao-district library return --data DIR [--db URL] --id ID --reason TEXT
   qiao-district library import-pack --data DIR [--db URL] [--progress] PACKDIR
+  qiao-district metrics rollup --data DIR [--db URL] --term TERM [--xlsx FILE]
   qiao-district version
 
 Commands:
@@ -120,6 +121,10 @@ Commands:
                  entries (exit 1); the rest is imported. A cut import
                  continues its files where it stopped. Progress is shown
                  on stderr when it is a terminal, or with --progress
+  metrics rollup print the district's roll-up of the school indicators for
+                 TERM (e.g. 2026-autumn): schools ranked by the headline
+                 indicator, district averages, * under target; --xlsx also
+                 writes it as a workbook (also on /status/indicators)
   version        print the version
 
 The admin commands work on the database while the server runs.
@@ -187,6 +192,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return statusCmd(ctx, args[1:], stdout, stderr)
 	case "library":
 		return library(ctx, args[1:], stdout, stderr)
+	case "metrics":
+		return metricsCmd(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		if len(args) > 1 {
 			return usageError(stderr, "version takes no arguments")
