@@ -269,7 +269,7 @@ func (c *BarChart) CreateRenderer() fyne.WidgetRenderer {
 
 // rowHeight is the height of one bar's row.
 func (c *BarChart) rowHeight(s chartStyle) float32 {
-	return textSize("语", s.text, false).Height + 2*s.pad
+	return textSize("0", s.text, false).Height + 2*s.pad
 }
 
 func (c *BarChart) minSize() fyne.Size {
@@ -281,8 +281,8 @@ func (c *BarChart) minSize() fyne.Size {
 	if c.hasTarget {
 		h += textSize("0", s.caption, false).Height + s.pad
 	}
-	// Room for a short label, a short bar and a value.
-	w := textSize("道德与法治", s.text, false).Width + textSize("000.0", s.text, false).Width + 60 + 4*s.pad
+	// Room for a label of up to five characters, a short bar and a value.
+	w := 5*s.text + textSize("000.0", s.text, false).Width + 60 + 4*s.pad
 	return fyne.NewSize(w, h)
 }
 
