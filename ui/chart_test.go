@@ -54,7 +54,7 @@ var (
 func weeks(n int) []ChartItem {
 	out := make([]ChartItem, n)
 	for i := range out {
-		out[i] = ChartItem{Key: fmt.Sprint(i + 1), Label: i18n.T("dashboard.chart.week", i+1), Value: float64(3 + (i*7)%11)}
+		out[i] = ChartItem{Key: fmt.Sprint(i + 1), Label: WeekLabel(i + 1), Value: float64(3 + (i*7)%11)}
 	}
 	return out
 }
@@ -147,6 +147,21 @@ func TestBarChartShowsLabelsValuesAndTapsTheRightCategory(t *testing.T) {
 	test.TapAt(c, fyne.NewPos(c.Size().Width/2, c.Size().Height-c.rowHeight(styleOf(c))))
 	if len(got) != 2 || got[1].Key != "it" {
 		t.Fatalf("tapping the last bar called back with %+v", got[1:])
+	}
+}
+
+func TestBarChartShortensALongLabel(t *testing.T) {
+	chartApp(t, prefs.Light, 1.5)
+	long := "综合实践活动（劳动教育与研学旅行）"
+	c := NewBarChart([]ChartItem{{Label: long, Value: 12}, {Label: "语文", Value: 40}}, nil)
+	w := test.NewWindow(c)
+	defer w.Close()
+	w.Resize(c.MinSize())
+	if err := outside(c); err != nil {
+		t.Fatal(err)
+	}
+	if hasText(c, long) || !hasText(c, "40") {
+		t.Fatal("the long label was not shortened, or a value is missing")
 	}
 }
 

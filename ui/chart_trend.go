@@ -4,6 +4,8 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/theme"
+
+	"qiao/i18n"
 )
 
 // TrendStyle is how a TrendChart draws its points.
@@ -65,6 +67,9 @@ func (c *TrendChart) SetDecimals(n int) {
 	c.decimals = n
 	c.Refresh()
 }
+
+// WeekLabel is the label of the n-th week of a term: 第3周.
+func WeekLabel(n int) string { return i18n.T("dashboard.chart.week", n) }
 
 func (c *TrendChart) CreateRenderer() fyne.WidgetRenderer {
 	return &chartRenderer{build: c.build, min: c.minSize}
