@@ -39,4 +39,8 @@ var Tables = []Table{
 	{"research_credit_rules", append(text("target", "kind"), ints("credits", "per_hour")...)},
 	{"library_entries", append(text("title", "kind", "source", "subject", "stage"), ints("grade")...)},
 	{"library_events", append(text("entry_id", "action", "teacher"), ints("at")...)},
+	{"metrics_targets", append(text("stage", "indicator"), ints("value")...)},
+	{"school_inventory", append(text("kind", "note"), ints("count")...)},
+	{"metrics_checklist_items", append(text("section", "title"), ints("max_points", "position")...)},
+	{"metrics_checklist_scores", append(text("item_id", "term", "note"), ints("points")...)},
 }

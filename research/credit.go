@@ -39,27 +39,45 @@ var DefaultRules = map[string]map[string]Rule{
 // Rules returns the rules in force: the defaults overlaid with the
 // district's and school's own.
 func (s *Service) Rules(ctx context.Context) (map[string]map[string]Rule, error) {
-	out := map[string]map[string]Rule{}
-	for t, m := range DefaultRules {
-		out[t] = map[string]Rule{}
-		for k, r := range m {
-			out[t][k] = r
-		}
-	}
 	rows, err := s.st.DB.QueryContext(ctx, `SELECT target, kind, credits, per_hour FROM research_credit_rules WHERE deleted=0 ORDER BY hlc`)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
+	var set []CreditRule
 	for rows.Next() {
-		var t, k string
-		var r Rule
-		if err := rows.Scan(&t, &k, &r.Credits, &r.PerHour); err != nil {
+		var r CreditRule
+		if err := rows.Scan(&r.Target, &r.Kind, &r.Rule.Credits, &r.Rule.PerHour); err != nil {
 			return nil, err
 		}
-		out[t][k] = r
+		set = append(set, r)
 	}
-	return out, rows.Err()
+	return Overlay(DefaultRules, set), rows.Err()
+}
+
+// CreditRule is a rule the district or a school set for one kind.
+type CreditRule struct {
+	Target, Kind string
+	Rule         Rule
+}
+
+// Overlay returns a copy of base with set laid over it, later rules
+// winning (the indicators overlay the district's rules, then a school's).
+func Overlay(base map[string]map[string]Rule, set []CreditRule) map[string]map[string]Rule {
+	out := map[string]map[string]Rule{}
+	for t, m := range base {
+		out[t] = map[string]Rule{}
+		for k, r := range m {
+			out[t][k] = r
+		}
+	}
+	for _, r := range set {
+		if out[r.Target] == nil {
+			out[r.Target] = map[string]Rule{}
+		}
+		out[r.Target][r.Kind] = r.Rule
+	}
+	return out
 }
 
 // SetRule sets the rule for a kind. District-wide rules have an empty school id.

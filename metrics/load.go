@@ -1,0 +1,367 @@
+package metrics
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"qiao/research"
+)
+
+// Aggregates are the small sums one school's records come to over one
+// span: what SQL counts (grouped by school, span, subject, grade, role,
+// device …), from which the indicators are computed in Go. Merge adds
+// spans together (a term from its weeks).
+type Aggregates struct {
+	School string
+	Span   Span
+
+	// Synchronous lessons, from the school's attendance rows.
+	Lessons []LessonCell
+	Served  map[string]int64 // remote school id → lessons hosted and ended that invited it
+	Reached map[string]int64 // lead school id → lessons received from it
+
+	// Research, from the school's own research rows.
+	Teachers    int64             // teachers on the school's research roster
+	Active      map[string]int64  // teacher id → activities attended (roster teachers only)
+	Attendances []AttendanceCell  // attendances by activity kind and length, for credits
+	Groups      map[string]int64  // research group id → activities held in the span (0 for a group of the span's years that held none)
+	Outputs     []OutputCell      // research outputs by kind and state
+	Library     map[string]int64  // library action → events
+	Inventory   Inventory         // what the school entered (not per span)
+	Rules       map[string]map[string]research.Rule
+}
+
+// LessonCell counts lessons of one role, subject, grade and classroom.
+// A lesson counts in the span of its first stay (its earliest joined_at).
+type LessonCell struct {
+	Role    string // "host" or "remote"
+	Subject string
+	Grade   int
+	Device  string // the classroom's device (the attendance rows' origin)
+	Lessons int64
+	Seconds int64
+}
+
+// AttendanceCell counts attendances at activities of one kind and length.
+type AttendanceCell struct {
+	Kind    string
+	Minutes int
+	N       int64
+}
+
+// OutputCell counts research outputs of one kind and state.
+type OutputCell struct {
+	Kind, State string
+	N           int64
+}
+
+func newAggregates(school string, sp Span) *Aggregates {
+	return &Aggregates{School: school, Span: sp, Served: map[string]int64{}, Reached: map[string]int64{},
+		Active: map[string]int64{}, Groups: map[string]int64{}, Library: map[string]int64{}, Inventory: Inventory{}}
+}
+
+// Merge adds parts (of one school) into one Aggregates spanning them all.
+func Merge(parts ...*Aggregates) *Aggregates {
+	if len(parts) == 0 {
+		return newAggregates("", Span{})
+	}
+	out := newAggregates(parts[0].School, Span{parts[0].Span.From, parts[len(parts)-1].Span.To})
+	out.Teachers, out.Inventory, out.Rules = parts[0].Teachers, parts[0].Inventory, parts[0].Rules
+	add := func(dst, src map[string]int64) {
+		for k, v := range src {
+			dst[k] += v
+		}
+	}
+	for _, p := range parts {
+		out.Lessons = append(out.Lessons, p.Lessons...)
+		out.Attendances = append(out.Attendances, p.Attendances...)
+		out.Outputs = append(out.Outputs, p.Outputs...)
+		add(out.Served, p.Served)
+		add(out.Reached, p.Reached)
+		add(out.Active, p.Active)
+		add(out.Groups, p.Groups)
+		add(out.Library, p.Library)
+	}
+	return out
+}
+
+// Load counts the records of each school over each of spans (in order,
+// not overlapping): result[school][i] is spans[i]. Subject and grade of f
+// narrow the lessons and library events; f.Term is not used (spans say
+// the time). Every query groups by school, so one call serves the
+// district's roll-up of every school.
+func Load(ctx context.Context, q Querier, schools []string, f Filter, spans []Span) (map[string][]*Aggregates, error) {
+	out := map[string][]*Aggregates{}
+	for _, s := range schools {
+		out[s] = make([]*Aggregates, len(spans))
+		for i, sp := range spans {
+			out[s][i] = newAggregates(s, sp)
+		}
+	}
+	if len(schools) == 0 || len(spans) == 0 {
+		return out, nil
+	}
+	l := loader{ctx: ctx, q: q, schools: schools, f: f, spans: spans, out: out}
+	for _, step := range []func() error{l.lessons, l.served, l.reached, l.teachers, l.attendance, l.groups, l.outputs, l.library, l.inventory, l.rules} {
+		if err := step(); err != nil {
+			return nil, fmt.Errorf("metrics: %w", err)
+		}
+	}
+	return out, nil
+}
+
+type loader struct {
+	ctx     context.Context
+	q       Querier
+	schools []string
+	f       Filter
+	spans   []Span
+	out     map[string][]*Aggregates
+}
+
+func (l *loader) schoolsIn(col string) (string, []any) {
+	return col + ` IN (` + placeholders(len(l.schools)) + `)`, anys(l.schools)
+}
+
+// lessonWhere filters by school, subject and grade.
+func (l *loader) lessonWhere(alias string) (string, []any) {
+	w, args := l.schoolsIn(alias + ".school_id")
+	w = alias + ".deleted = 0 AND " + w
+	if l.f.Subject != "" {
+		w += " AND " + alias + ".subject = ?"
+		args = append(args, l.f.Subject)
+	}
+	if l.f.Grade != 0 {
+		w += " AND " + alias + ".grade = ?"
+		args = append(args, l.f.Grade)
+	}
+	return w, args
+}
+
+// lessons counts each lesson once per role, in the span of its first stay.
+func (l *loader) lessons() error {
+	where, args := l.lessonWhere("a")
+	caseExpr, caseArgs := bucketed("min(a.joined_at)", l.spans, false)
+	rangeExpr, rangeArgs := within("a.joined_at", l.spans, false)
+	q := `SELECT school_id, bucket, role, subject, grade, device, count(*), sum(secs) FROM (
+		SELECT a.school_id AS school_id, a.lesson_id AS lesson_id, a.role AS role, a.subject AS subject, a.grade AS grade,
+			min(a.origin) AS device, sum(a.seconds) AS secs, ` + caseExpr + ` AS bucket
+		FROM classroom_attendance a WHERE ` + where + ` AND ` + rangeExpr + `
+		GROUP BY a.school_id, a.lesson_id, a.role, a.subject, a.grade) x
+		GROUP BY school_id, bucket, role, subject, grade, device`
+	var school string
+	var bucket int
+	var c LessonCell
+	return scanAll(l.ctx, l.q, q, append(append(caseArgs, args...), rangeArgs...),
+		[]any{&school, &bucket, &c.Role, &c.Subject, &c.Grade, &c.Device, &c.Lessons, &c.Seconds}, func() error {
+			if bucket >= 0 && l.out[school] != nil {
+				a := l.out[school][bucket]
+				a.Lessons = append(a.Lessons, c)
+			}
+			return nil
+		})
+}
+
+// grouped runs SELECT school_id, bucket, cols…, aggs… over an inner query
+// of table m (joins allowed in from) bucketed by col.
+// carry names more inner columns the aggregates read ("" for none).
+func (l *loader) grouped(from, col string, day bool, where string, whereArgs []any, cols, carry, aggs string, dest []any, row func(a *Aggregates) error) error {
+	caseExpr, caseArgs := bucketed(col, l.spans, day)
+	rangeExpr, rangeArgs := within(col, l.spans, day)
+	q := `SELECT school_id, bucket` + prefixed(cols) + `, ` + aggs + ` FROM (
+		SELECT m.school_id AS school_id, ` + caseExpr + ` AS bucket` + selectList(cols) + selectList(carry) + `
+		FROM ` + from + ` WHERE ` + where + ` AND ` + rangeExpr + `) x
+		GROUP BY school_id, bucket` + prefixed(cols)
+	var school string
+	var bucket int
+	return scanAll(l.ctx, l.q, q, append(append(caseArgs, whereArgs...), rangeArgs...), append([]any{&school, &bucket}, dest...), func() error {
+		if bucket >= 0 && l.out[school] != nil {
+			return row(l.out[school][bucket])
+		}
+		return nil
+	})
+}
+
+// served counts, per remote school, the hosted lessons that ended and invited it.
+func (l *loader) served() error {
+	where, args := l.lessonWhere("m")
+	var remote string
+	var n int64
+	return l.grouped("classroom_lessons m", "m.starts_at", false, where+" AND m.state = 'ended'", args,
+		"m.remote_schools", "", "count(*)", []any{&remote, &n}, func(a *Aggregates) error {
+			var ids []string
+			if err := json.Unmarshal([]byte(remote), &ids); err != nil {
+				return nil // the table's CHECK keeps this valid JSON; a mirror's bad row counts for nothing
+			}
+			for _, id := range ids {
+				a.Served[id] += n
+			}
+			return nil
+		})
+}
+
+// reached counts, per lead school, the lessons received from it.
+func (l *loader) reached() error {
+	where, args := l.lessonWhere("m")
+	var host string
+	var n int64
+	return l.grouped("classroom_attendance m", "m.joined_at", false, where+" AND m.role = 'remote'", args,
+		"m.host_school", "m.lesson_id", "count(DISTINCT lesson_id)", []any{&host, &n}, func(a *Aggregates) error {
+			a.Reached[host] += n
+			return nil
+		})
+}
+
+// teachers counts each school's research roster.
+func (l *loader) teachers() error {
+	w, args := l.schoolsIn("school_id")
+	var school string
+	var n int64
+	return scanAll(l.ctx, l.q, `SELECT school_id, count(*) FROM research_teachers WHERE deleted = 0 AND `+w+` GROUP BY school_id`,
+		args, []any{&school, &n}, func() error {
+			for _, a := range l.out[school] {
+				a.Teachers = n
+			}
+			return nil
+		})
+}
+
+// attendance counts the roster teachers' attendances at the school's activities.
+func (l *loader) attendance() error {
+	w, args := l.schoolsIn("m.school_id")
+	from := `research_activities m JOIN research_attendance t ON t.activity_id = m.id AND t.deleted = 0
+		JOIN research_teachers r ON r.id = t.teacher_id AND r.school_id = m.school_id AND r.deleted = 0`
+	var teacher, kind string
+	var minutes int
+	var n int64
+	return l.grouped(from, "m.day", true, "m.deleted = 0 AND "+w, args, "t.teacher_id, m.kind, m.minutes", "", "count(*)",
+		[]any{&teacher, &kind, &minutes, &n}, func(a *Aggregates) error {
+			a.Active[teacher] += n
+			a.Attendances = append(a.Attendances, AttendanceCell{kind, minutes, n})
+			return nil
+		})
+}
+
+// groups counts activities per research group, and lists the groups of
+// each span's years with none.
+func (l *loader) groups() error {
+	w, args := l.schoolsIn("m.school_id")
+	var group string
+	var n int64
+	if err := l.grouped("research_activities m", "m.day", true, "m.deleted = 0 AND "+w, args, "m.group_id", "", "count(*)",
+		[]any{&group, &n}, func(a *Aggregates) error { a.Groups[group] += n; return nil }); err != nil {
+		return err
+	}
+	w, args = l.schoolsIn("school_id")
+	var school string
+	var year int
+	return scanAll(l.ctx, l.q, `SELECT school_id, id, year FROM research_groups WHERE deleted = 0 AND `+w, args,
+		[]any{&school, &group, &year}, func() error {
+			for _, a := range l.out[school] {
+				if year == a.Span.From.In(China).Year() || year == a.Span.To.Add(-1).In(China).Year() {
+					a.Groups[group] += 0
+				}
+			}
+			return nil
+		})
+}
+
+// outputs counts the school's research outputs by kind and state.
+func (l *loader) outputs() error {
+	w, args := l.schoolsIn("m.school_id")
+	var c OutputCell
+	return l.grouped("research_outputs m", "m.day", true, "m.deleted = 0 AND "+w, args, "m.kind, m.state", "", "count(*)",
+		[]any{&c.Kind, &c.State, &c.N}, func(a *Aggregates) error { a.Outputs = append(a.Outputs, c); return nil })
+}
+
+// library counts usage events; a subject or grade filter keeps the events
+// of entries of that subject or grade.
+func (l *loader) library() error {
+	w, args := l.schoolsIn("m.school_id")
+	from, where := "library_events m", "m.deleted = 0 AND "+w
+	if l.f.Subject != "" || l.f.Grade != 0 {
+		from += " JOIN library_entries e ON e.id = m.entry_id"
+		if l.f.Subject != "" {
+			where += " AND e.subject = ?"
+			args = append(args, l.f.Subject)
+		}
+		if l.f.Grade != 0 {
+			where += " AND e.grade = ?"
+			args = append(args, l.f.Grade)
+		}
+	}
+	var action string
+	var n int64
+	return l.grouped(from, "m.at", false, where, args, "m.action", "", "count(*)", []any{&action, &n},
+		func(a *Aggregates) error { a.Library[action] += n; return nil })
+}
+
+func (l *loader) inventory() error {
+	inv, err := LoadInventory(l.ctx, l.q, l.schools)
+	for s, as := range l.out {
+		for _, a := range as {
+			a.Inventory = inv[s]
+		}
+	}
+	return err
+}
+
+// rules are research's credit rules in force for each school: the
+// defaults, overlaid with the district's, then with the school's own.
+func (l *loader) rules() error {
+	own := map[string][]research.CreditRule{}
+	var school string
+	var r research.CreditRule
+	w, args := l.schoolsIn("school_id")
+	err := scanAll(l.ctx, l.q, `SELECT school_id, target, kind, credits, per_hour FROM research_credit_rules
+		WHERE deleted = 0 AND (school_id = '' OR `+w+`) ORDER BY hlc`, args,
+		[]any{&school, &r.Target, &r.Kind, &r.Rule.Credits, &r.Rule.PerHour}, func() error {
+			own[school] = append(own[school], r)
+			return nil
+		})
+	if err != nil {
+		return err
+	}
+	base := research.Overlay(research.DefaultRules, own[""])
+	for s, as := range l.out {
+		rules := base
+		if len(own[s]) > 0 {
+			rules = research.Overlay(base, own[s])
+		}
+		for _, a := range as {
+			a.Rules = rules
+		}
+	}
+	return nil
+}
+
+// prefixed is ", a, b" for the qualified columns "m.a, t.b".
+func prefixed(cols string) string {
+	out := ""
+	for _, c := range strings.Split(cols, ",") {
+		out += ", " + bare(c)
+	}
+	return out
+}
+
+// selectList is ", m.a AS a, t.b AS b" for "m.a, t.b" ("" for "").
+func selectList(cols string) string {
+	if cols == "" {
+		return ""
+	}
+	out := ""
+	for _, c := range strings.Split(cols, ",") {
+		out += ", " + strings.TrimSpace(c) + " AS " + bare(c)
+	}
+	return out
+}
+
+func bare(col string) string {
+	col = strings.TrimSpace(col)
+	if _, after, ok := strings.Cut(col, "."); ok {
+		return after
+	}
+	return col
+}
