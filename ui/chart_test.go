@@ -438,3 +438,15 @@ func TestDashboardPartsScreenshot(t *testing.T) {
 	w.Resize(fyne.NewSize(1024, 640))
 	savePNG(t, filepath.Join(dir, "dashboard-parts-zh.png"), w.Canvas().Capture())
 }
+
+// BenchmarkRenderReport draws the sample one-page report:
+//
+//	go test -run '^$' -bench RenderReport -benchtime 20x ./ui/
+func BenchmarkRenderReport(b *testing.B) {
+	a := test.NewTempApp(b)
+	a.Settings().SetTheme(newTheme(prefs.Light, 1))
+	r := sampleReport()
+	for b.Loop() {
+		RenderReport(r)
+	}
+}

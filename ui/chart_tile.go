@@ -19,10 +19,19 @@ type Headline struct {
 	Target    float64 // 100
 	HasTarget bool    // false: no target, no colour
 	Decimals  int     // decimals shown (trailing zeros dropped)
+	Missing   bool    // an input is missing (no teachers entered …): shows "–", no colour
 }
 
 // Met reports whether the value reaches its target.
-func (h Headline) Met() bool { return h.HasTarget && h.Value >= h.Target }
+func (h Headline) Met() bool { return h.HasTarget && !h.Missing && h.Value >= h.Target }
+
+// shown is the value as the tile shows it.
+func (h Headline) shown() string {
+	if h.Missing {
+		return "–"
+	}
+	return formatValue(h.Value, h.Decimals)
+}
 
 // HeadlineTile shows a Headline: its label, the value large with its unit,
 // and the target with 达标/未达标. A met target tints the tile with the
@@ -62,7 +71,10 @@ func (s chartStyle) bigSize() float32 { return s.text * 2.2 }
 
 // targetLine is the line under the value: 目标 3 门 · 达标.
 func (h Headline) targetLine() string {
-	if !h.HasTarget {
+	switch {
+	case h.Missing:
+		return i18n.T("dashboard.tile.missing")
+	case !h.HasTarget:
 		return i18n.T("dashboard.tile.no_target")
 	}
 	status := i18n.T("dashboard.tile.missed")
@@ -77,9 +89,9 @@ func (t *HeadlineTile) minSize() fyne.Size {
 	stripe := s.pad
 	w := max(textSize(t.h.Label, s.text, false).Width,
 		textSize(t.h.targetLine(), s.caption, false).Width,
-		textSize(formatValue(t.h.Value, t.h.Decimals), s.bigSize(), true).Width+textSize(t.h.Unit, s.text, false).Width+s.pad/2)
+		textSize(t.h.shown(), s.bigSize(), true).Width+textSize(t.h.Unit, s.text, false).Width+s.pad/2)
 	// A long label may shorten; keep the tile at least as wide as its value.
-	w = min(w, max(textSize(formatValue(t.h.Value, t.h.Decimals), s.bigSize(), true).Width*2, 8*s.text))
+	w = min(w, max(textSize(t.h.shown(), s.bigSize(), true).Width*2, 8*s.text))
 	h := textSize("0", s.text, false).Height + textSize("0", s.bigSize(), true).Height + textSize("0", s.caption, false).Height + 3*s.pad
 	return fyne.NewSize(w+stripe+3*s.pad, h)
 }
@@ -95,7 +107,7 @@ func (t *HeadlineTile) build(size fyne.Size) []fyne.CanvasObject {
 	t.hits = append(t.hits[:0], chartHit{size: size})
 	status := s.color(theme.ColorNameSeparator)
 	bg := s.color(theme.ColorNameInputBackground)
-	if t.h.HasTarget {
+	if t.h.HasTarget && !t.h.Missing {
 		status = s.color(theme.ColorNameError)
 		if t.h.Met() {
 			status = s.color(theme.ColorNameSuccess)
@@ -120,7 +132,7 @@ func (t *HeadlineTile) build(size fyne.Size) []fyne.CanvasObject {
 	y += textSize("0", s.text, false).Height
 
 	// The value shrinks rather than overflow a narrow tile.
-	val := formatValue(t.h.Value, t.h.Decimals)
+	val := t.h.shown()
 	big := s.bigSize()
 	unitW := textSize(t.h.Unit, s.text, false).Width
 	for big > s.text && textSize(val, big, true).Width+unitW+s.pad/2 > w {
@@ -129,7 +141,7 @@ func (t *HeadlineTile) build(size fyne.Size) []fyne.CanvasObject {
 	val = fitText(val, big, true, w)
 	vm := textSize(val, big, true)
 	objs = append(objs, s.label(val, big, true, x, y))
-	if t.h.Unit != "" && vm.Width+s.pad/2 < w {
+	if t.h.Unit != "" && !t.h.Missing && vm.Width+s.pad/2 < w {
 		um := textSize(t.h.Unit, s.text, false)
 		unit := fitText(t.h.Unit, s.text, false, max(w-vm.Width-s.pad/2, 0))
 		objs = append(objs, s.label(unit, s.text, false, x+vm.Width+s.pad/2, y+vm.Height-um.Height-s.pad/2))

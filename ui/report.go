@@ -135,38 +135,52 @@ func reportPage(r Report, th fyne.Theme, page fyne.Size) fyne.CanvasObject {
 	}
 	add(canvas.NewRectangle(s.color(theme.ColorNameSeparator)), margin, fy-s.pad, fyne.NewSize(inner, 1))
 
-	// The charts share what is left.
-	if n := len(r.Charts); n > 0 {
-		titleH := textSize("0", s.text, true).Height + s.pad
-		each := (fy-2*s.pad-y)/float32(n) - gap
-		for _, rc := range r.Charts {
-			objs = append(objs, s.label(fitText(rc.Title, s.text, true, inner), s.text, true, margin, y))
-			var ch fyne.CanvasObject
-			if rc.Trend {
-				tc := NewTrendChart(rc.Items, TrendColumns, nil)
-				tc.SetDecimals(rc.Decimals)
-				if rc.HasTarget {
-					tc.SetTarget(rc.Target)
-				}
-				ch = tc
-			} else {
-				bc := NewBarChart(rc.Items, nil)
-				bc.SetDecimals(rc.Decimals)
-				if rc.HasTarget {
-					bc.SetTarget(rc.Target)
-				}
-				ch = bc
-			}
-			ch = container.NewThemeOverride(ch, th)
-			h := max(each-titleH, 0)
-			if !rc.Trend { // bars no thicker than they need be
-				h = min(h, ch.MinSize().Height*1.6)
-			}
-			add(ch, margin, y+titleH, fyne.NewSize(inner, h))
-			y += titleH + h + gap
+	// The charts share what is left: bars take at most what they need
+	// (with room to breathe), trends the rest.
+	titleH := textSize("0", s.text, true).Height + s.pad
+	charts := make([]fyne.CanvasObject, len(r.Charts))
+	heights := make([]float32, len(r.Charts))
+	left, trends := fy-2*s.pad-y, 0
+	for i, rc := range r.Charts {
+		charts[i] = container.NewThemeOverride(reportChart(rc), th)
+		left -= titleH + gap
+		if rc.Trend {
+			trends++
 		}
 	}
+	for i, rc := range r.Charts {
+		if !rc.Trend {
+			heights[i] = min(charts[i].MinSize().Height*1.6, left/float32(len(r.Charts)))
+			left -= heights[i]
+		}
+	}
+	for i, rc := range r.Charts {
+		if rc.Trend {
+			heights[i] = left / float32(trends)
+		}
+		objs = append(objs, s.label(fitText(rc.Title, s.text, true, inner), s.text, true, margin, y))
+		add(charts[i], margin, y+titleH, fyne.NewSize(inner, max(heights[i], 0)))
+		y += titleH + heights[i] + gap
+	}
 	return container.NewWithoutLayout(objs...)
+}
+
+// reportChart is the chart widget of rc, not tappable.
+func reportChart(rc ReportChart) fyne.Widget {
+	if rc.Trend {
+		c := NewTrendChart(rc.Items, TrendColumns, nil)
+		c.SetDecimals(rc.Decimals)
+		if rc.HasTarget {
+			c.SetTarget(rc.Target)
+		}
+		return c
+	}
+	c := NewBarChart(rc.Items, nil)
+	c.SetDecimals(rc.Decimals)
+	if rc.HasTarget {
+		c.SetTarget(rc.Target)
+	}
+	return c
 }
 
 // reportFooter is the footer's lines: whose data, and how fresh.
