@@ -209,6 +209,15 @@ func TestMirrorOddValues(t *testing.T) {
 		if subject != "12" || grade != 7 || starts != 1500 {
 			t.Errorf("odd row = %q, %d, %d; want \"12\", 7, 1500", subject, grade, starts)
 		}
+		// A flag out of its range (the app's CHECK is not the mirror's)
+		// must not break the roll-up of every school.
+		rule := w.mirrorChange(ta, "research_credit_rules", newID(), w.a, `{"target":"activity","kind":"集体备课","credits":100,"per_hour":2}`)
+		if res, err := w.push(ta, rule); err != nil || res.Applied != 1 {
+			t.Fatalf("push of a rule: %+v, %v", res, err)
+		}
+		if _, err := w.db.Rollup(context.Background(), "2026-autumn", time.Now()); err != nil {
+			t.Fatalf("roll-up with an odd rule: %v", err)
+		}
 	})
 }
 

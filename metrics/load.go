@@ -358,10 +358,12 @@ func (l *loader) rules() error {
 	own := map[string][]research.CreditRule{}
 	var school string
 	var r research.CreditRule
+	var perHour int64 // read as a number: the district's mirror has no CHECK (per_hour IN (0, 1))
 	w, args := l.schoolsIn("school_id")
 	err := scanAll(l.ctx, l.q, `SELECT school_id, target, kind, credits, per_hour FROM research_credit_rules
 		WHERE deleted = 0 AND (school_id = '' OR `+w+`) ORDER BY hlc`, args,
-		[]any{&school, &r.Target, &r.Kind, &r.Rule.Credits, &r.Rule.PerHour}, func() error {
+		[]any{&school, &r.Target, &r.Kind, &r.Rule.Credits, &perHour}, func() error {
+			r.Rule.PerHour = perHour != 0
 			own[school] = append(own[school], r)
 			return nil
 		})
