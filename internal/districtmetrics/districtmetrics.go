@@ -66,6 +66,7 @@ var labels = map[string]string{
 	metrics.LessonRate:           "Lesson rate % (课时达标率)",
 	metrics.RemoteServed:         "Remote classrooms served",
 	metrics.RemoteReached:        "Lead schools reached",
+	metrics.ResearchActivities:   "Research activities",
 	metrics.ActivitiesPerTeacher: "Research activities per teacher",
 	metrics.Participation:        "Research participation %",
 	metrics.Outputs:              "Research outputs",
