@@ -7,6 +7,7 @@ import (
 	"context"
 	"time"
 
+	"qiao/classroom"
 	"qiao/library"
 	"qiao/metrics"
 	"qiao/research"
@@ -23,8 +24,15 @@ func Use(ctx context.Context, st *store.Store, schools *school.Service) error {
 	if err := research.New(st, sch.ID).Generate(ctx, research.SampleScale); err != nil {
 		return err
 	}
+	if err := classroom.New(st, sch.ID).Generate(ctx, time.Now()); err != nil {
+		return err
+	}
 	if err := metrics.NewService(st, sch.ID).Generate(ctx, time.Now()); err != nil {
 		return err
 	}
-	return library.New(st, nil, sch.ID).Generate(ctx, library.SampleScale)
+	lib := library.New(st, nil, sch.ID)
+	if err := lib.Generate(ctx, library.SampleScale); err != nil {
+		return err
+	}
+	return lib.GenerateUse(ctx, time.Now(), 900)
 }

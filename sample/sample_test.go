@@ -3,7 +3,9 @@ package sample
 import (
 	"context"
 	"testing"
+	"time"
 
+	"qiao/classroom"
 	"qiao/library"
 	"qiao/metrics"
 	"qiao/research"
@@ -32,6 +34,29 @@ func TestUseFillsTheSampleSchool(t *testing.T) {
 	}
 	if inv, err := metrics.NewService(st, sch.ID).Inventory(ctx); err != nil || len(inv) != len(metrics.InventoryKinds) {
 		t.Fatalf("sample inventory %v %v", inv, err)
+	}
+	now := time.Now()
+	lessons, err := classroom.New(st, sch.ID).Lessons(ctx, now.AddDate(-1, 0, 0), now)
+	if err != nil || len(lessons) < 700 {
+		t.Fatalf("%d sample lessons in the last year (%v), want a lead school's year", len(lessons), err)
+	}
+	for _, l := range lessons {
+		if l.State != classroom.Ended || l.Ended.After(now) || len(l.Remote) == 0 {
+			t.Fatalf("sample lesson %+v: want held and ended, with remote classrooms", l)
+		}
+	}
+	d, err := metrics.Build(ctx, st.DB, sch.ID, metrics.Filter{Term: metrics.TermOf(now).Prev()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := metrics.Find(d.Headlines, metrics.LessonsHosted); !h.Known || h.Value < 200 {
+		t.Fatalf("the sample's last term: %+v lessons hosted", h)
+	}
+	if h := metrics.Find(d.Headlines, metrics.ResourcesOpened); h.Value < 100 {
+		t.Fatalf("the sample's last term: %+v", h)
+	}
+	if h := metrics.Find(d.Headlines, metrics.LessonRate); !h.Known || h.Value <= 0 {
+		t.Fatalf("the sample's last term: %+v", h)
 	}
 	if p, err := library.New(st, nil, sch.ID).Search(ctx, "数学", library.Filter{}, 0, 10); err != nil || p.Total == 0 {
 		t.Fatalf("no sample library entries for 数学: %+v %v", p, err)

@@ -29,6 +29,7 @@ var indicatorViews = map[string]indicatorView{
 	metrics.LessonRate:           {"percent", 2, 1},
 	metrics.RemoteServed:         {"schools", 0, 1},
 	metrics.RemoteReached:        {"schools", 0, 1},
+	metrics.ResearchActivities:   {"times", 0, 1},
 	metrics.ActivitiesPerTeacher: {"times", 1, 1},
 	metrics.Participation:        {"percent", 1, 1},
 	metrics.Outputs:              {"items", 0, 1},
