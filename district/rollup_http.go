@@ -118,16 +118,26 @@ func (p *statusPage) pageTerm(w http.ResponseWriter, r *http.Request) (string, b
 	return term, true
 }
 
-// indicators serves the roll-up's page, GET /status/indicators?term=….
-func (p *statusPage) indicators(w http.ResponseWriter, r *http.Request) {
+// rollup is the roll-up a status request asks for; it answers the
+// request itself when there is none.
+func (p *statusPage) rollup(w http.ResponseWriter, r *http.Request) (Rollup, bool) {
 	term, ok := p.pageTerm(w, r)
 	if !ok {
-		return
+		return Rollup{}, false
 	}
 	ro, err := p.s.rollups.get(r.Context(), p.s.db, term, p.s.now())
 	if err != nil {
 		slog.Error("roll-up", "term", term, "err", err)
 		statusText(w, http.StatusInternalServerError, "The server could not compute the roll-up.")
+		return Rollup{}, false
+	}
+	return ro, true
+}
+
+// indicators serves the roll-up's page, GET /status/indicators?term=….
+func (p *statusPage) indicators(w http.ResponseWriter, r *http.Request) {
+	ro, ok := p.rollup(w, r)
+	if !ok {
 		return
 	}
 	var buf bytes.Buffer
@@ -145,14 +155,8 @@ func (p *statusPage) indicators(w http.ResponseWriter, r *http.Request) {
 
 // indicatorsXLSX serves the roll-up as a workbook, GET /status/indicators.xlsx?term=….
 func (p *statusPage) indicatorsXLSX(w http.ResponseWriter, r *http.Request) {
-	term, ok := p.pageTerm(w, r)
+	ro, ok := p.rollup(w, r)
 	if !ok {
-		return
-	}
-	ro, err := p.s.rollups.get(r.Context(), p.s.db, term, p.s.now())
-	if err != nil {
-		slog.Error("roll-up", "term", term, "err", err)
-		statusText(w, http.StatusInternalServerError, "The server could not compute the roll-up.")
 		return
 	}
 	var buf bytes.Buffer
@@ -162,7 +166,7 @@ func (p *statusPage) indicatorsXLSX(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	noStore(w, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-	w.Header().Set("Content-Disposition", `attachment; filename="indicators-`+term+`.xlsx"`)
+	w.Header().Set("Content-Disposition", `attachment; filename="indicators-`+ro.Term+`.xlsx"`)
 	w.Write(buf.Bytes())
 }
 

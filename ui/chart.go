@@ -61,6 +61,47 @@ type chartBase struct {
 	hits  []chartHit
 	hover int // index into hits, -1 for none
 	tap   func(index int)
+
+	items     []ChartItem
+	target    float64
+	hasTarget bool
+	decimals  int
+	onTap     func(ChartItem)
+}
+
+// start sets a new chart's items and tap callback (onTap may be nil).
+func (c *chartBase) start(items []ChartItem, onTap func(ChartItem)) {
+	c.items, c.onTap, c.decimals, c.hover = items, onTap, 1, -1
+	c.tap = func(i int) {
+		if c.onTap != nil && i < len(c.items) {
+			c.onTap(c.items[i])
+		}
+	}
+}
+
+// SetItems replaces the data.
+func (c *chartBase) SetItems(items []ChartItem) {
+	c.items = items
+	c.hover = -1
+	c.Refresh()
+}
+
+// SetTarget draws a target line at v.
+func (c *chartBase) SetTarget(v float64) {
+	c.target, c.hasTarget = v, true
+	c.Refresh()
+}
+
+// ClearTarget removes the target line.
+func (c *chartBase) ClearTarget() {
+	c.hasTarget = false
+	c.Refresh()
+}
+
+// SetDecimals sets how many decimals values show with (default 1).
+func (c *chartBase) SetDecimals(n int) {
+	c.decimals = n
+	c.Refresh()
 }
 
 // chartHit is the area of one item: tapping anywhere in it taps the item.
@@ -218,49 +259,14 @@ func targetCaption(target float64, decimals int) string {
 // Horizontal bars keep long labels (道德与法治) whole.
 type BarChart struct {
 	chartBase
-	items     []ChartItem
-	target    float64
-	hasTarget bool
-	decimals  int
-	onTap     func(ChartItem)
 }
 
 // NewBarChart shows items; onTap (may be nil) gets the tapped item.
 func NewBarChart(items []ChartItem, onTap func(ChartItem)) *BarChart {
-	c := &BarChart{items: items, onTap: onTap, decimals: 1}
-	c.hover = -1
-	c.tap = func(i int) {
-		if c.onTap != nil && i < len(c.items) {
-			c.onTap(c.items[i])
-		}
-	}
+	c := &BarChart{}
+	c.start(items, onTap)
 	c.ExtendBaseWidget(c)
 	return c
-}
-
-// SetItems replaces the data.
-func (c *BarChart) SetItems(items []ChartItem) {
-	c.items = items
-	c.hover = -1
-	c.Refresh()
-}
-
-// SetTarget draws a target line at v.
-func (c *BarChart) SetTarget(v float64) {
-	c.target, c.hasTarget = v, true
-	c.Refresh()
-}
-
-// ClearTarget removes the target line.
-func (c *BarChart) ClearTarget() {
-	c.hasTarget = false
-	c.Refresh()
-}
-
-// SetDecimals sets how many decimals values show with (default 1).
-func (c *BarChart) SetDecimals(n int) {
-	c.decimals = n
-	c.Refresh()
 }
 
 func (c *BarChart) CreateRenderer() fyne.WidgetRenderer {

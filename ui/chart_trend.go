@@ -22,50 +22,15 @@ const (
 // overlap; tapping anywhere in a period's slot taps its point.
 type TrendChart struct {
 	chartBase
-	items     []ChartItem
-	style     TrendStyle
-	target    float64
-	hasTarget bool
-	decimals  int
-	onTap     func(ChartItem)
+	style TrendStyle
 }
 
 // NewTrendChart shows items in order; onTap (may be nil) gets the tapped item.
 func NewTrendChart(items []ChartItem, style TrendStyle, onTap func(ChartItem)) *TrendChart {
-	c := &TrendChart{items: items, style: style, onTap: onTap, decimals: 1}
-	c.hover = -1
-	c.tap = func(i int) {
-		if c.onTap != nil && i < len(c.items) {
-			c.onTap(c.items[i])
-		}
-	}
+	c := &TrendChart{style: style}
+	c.start(items, onTap)
 	c.ExtendBaseWidget(c)
 	return c
-}
-
-// SetItems replaces the data.
-func (c *TrendChart) SetItems(items []ChartItem) {
-	c.items = items
-	c.hover = -1
-	c.Refresh()
-}
-
-// SetTarget draws a target line at v.
-func (c *TrendChart) SetTarget(v float64) {
-	c.target, c.hasTarget = v, true
-	c.Refresh()
-}
-
-// ClearTarget removes the target line.
-func (c *TrendChart) ClearTarget() {
-	c.hasTarget = false
-	c.Refresh()
-}
-
-// SetDecimals sets how many decimals values show with (default 1).
-func (c *TrendChart) SetDecimals(n int) {
-	c.decimals = n
-	c.Refresh()
 }
 
 // WeekLabel is the label of the n-th week of a term: 第3周.
