@@ -13,6 +13,16 @@ func TestInventoryTemplateReadsBack(t *testing.T) {
 	for i, k := range InventoryKinds {
 		items = append(items, InventoryItem{Kind: k.Kind, Count: int64(10 * (i + 1)), Note: "备注" + k.Names[0]})
 	}
+	// Entered in reverse, listed in InventoryKinds' order with their notes.
+	s := NewService(openStore(t), "school")
+	for i := len(items) - 1; i >= 0; i-- {
+		if err := s.PutInventory(ctx, items[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if listed, err := s.InventoryItems(ctx); err != nil || len(listed) != len(items) || listed[0] != items[0] || listed[5] != items[5] {
+		t.Fatalf("InventoryItems %+v %v", listed, err)
+	}
 	var buf bytes.Buffer
 	if err := WriteInventoryTemplate(&buf, items...); err != nil {
 		t.Fatal(err)
