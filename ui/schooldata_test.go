@@ -477,4 +477,3 @@ func shot(t *testing.T, h *harness, path string) {
 		t.Fatal(err)
 	}
 }
-
