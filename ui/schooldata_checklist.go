@@ -8,6 +8,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -59,8 +60,10 @@ const clMost = 1000
 func (w *window) checklistTab() fyne.CanvasObject { return w.newChecklistPage(time.Now()).content() }
 
 func (w *window) newChecklistPage(now time.Time) *checklistPage {
-	p := &checklistPage{w: w, list: container.NewVBox(), total: rsHeading("", theme.SizeNameSubHeadingText),
+	p := &checklistPage{w: w, list: container.NewVBox(), total: widget.NewLabel(""),
 		msg: rsWrapped(""), note: rsWrapped(""), rows: map[string]*clRow{}}
+	p.total.TextStyle = fyne.TextStyle{Bold: true}
+	p.total.SizeName = theme.SizeNameSubHeadingText
 	p.msg.Hide()
 	p.note.SizeName = theme.SizeNameCaptionText
 	last := metrics.TermOf(now).Last(checklistTerms)
@@ -86,7 +89,8 @@ func (w *window) newChecklistPage(now time.Time) *checklistPage {
 func (p *checklistPage) content() fyne.CanvasObject {
 	add := widget.NewButtonWithIcon(i18n.T("schooldata.checklist.add"), theme.ContentAddIcon(), p.add)
 	addRow := rsRow(rsCells{-10, 1, -6, -8}, p.section, p.title, p.most, add)
-	top := container.NewBorder(nil, nil, container.NewHBox(widget.NewLabel(i18n.T("schooldata.checklist.term")), p.pick), p.total)
+	top := container.NewHBox(widget.NewLabel(i18n.T("schooldata.checklist.term")), container.NewStack(minSize(rsEms(14, 0).Width, 0), p.pick),
+		layout.NewSpacer(), p.total)
 	form := container.NewVBox(widget.NewSeparator(), rsHeading(i18n.T("schooldata.checklist.add_title"), theme.SizeNameText),
 		addRow, p.forDistrict, p.note, p.msg)
 	body := container.NewVBox(rsHeader(clCols, "schooldata.checklist.col.title", "schooldata.checklist.col.max",
