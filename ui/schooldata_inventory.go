@@ -201,24 +201,29 @@ func (p *inventoryPage) write(change func() error, done string) {
 
 // pickSheet asks for an .xlsx or .csv inventory and imports it.
 func (p *inventoryPage) pickSheet() {
-	if p.env.svc == nil {
-		return
+	if p.env.svc != nil {
+		p.w.openSheet(p.importer())
 	}
-	var items []metrics.InventoryItem
-	p.w.openSheet(func(name string, data []byte) (err error) {
-		items, err = p.env.svc.ImportInventory(p.w.ctx, name, data)
-		return err
-	}, func(name string, err error) { p.imported(name, items, err) })
 }
 
 // importSheet imports the sheet name with its bytes, off the UI goroutine
 // (what pickSheet does once a file is chosen).
 func (p *inventoryPage) importSheet(name string, data []byte) {
+	read, done := p.importer()
+	p.w.jobs.async(func() error { return read(name, data) }, func(err error) { done(name, err) })
+}
+
+// importer is an import's two halves: read enters a sheet (all or
+// nothing), off the UI goroutine; done shows the outcome on it.
+func (p *inventoryPage) importer() (read func(name string, data []byte) error, done func(name string, err error)) {
 	var items []metrics.InventoryItem
-	p.w.jobs.async(func() (err error) {
-		items, err = p.env.svc.ImportInventory(p.w.ctx, name, data)
-		return err
-	}, func(err error) { p.imported(name, items, err) })
+	svc := p.env.svc
+	return func(name string, data []byte) (err error) {
+			items, err = svc.ImportInventory(p.w.ctx, name, data)
+			return err
+		}, func(name string, err error) {
+			p.imported(name, items, err)
+		}
 }
 
 // imported shows every problem of a refused sheet (nothing was entered),
