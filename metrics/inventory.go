@@ -79,6 +79,22 @@ func (s *Service) Inventory(ctx context.Context) (Inventory, error) {
 	return m[s.school], err
 }
 
+// InventoryItems returns the school's entered counts with their notes,
+// in the order of InventoryKinds.
+func (s *Service) InventoryItems(ctx context.Context) ([]InventoryItem, error) {
+	by := map[string]InventoryItem{}
+	var it InventoryItem
+	err := scanAll(ctx, s.st.DB, `SELECT kind, count, note FROM school_inventory WHERE deleted = 0 AND school_id = ? ORDER BY hlc`,
+		[]any{s.school}, []any{&it.Kind, &it.Count, &it.Note}, func() error { by[it.Kind] = it; return nil })
+	var out []InventoryItem
+	for _, k := range InventoryKinds {
+		if it, ok := by[k.Kind]; ok {
+			out = append(out, it)
+		}
+	}
+	return out, err
+}
+
 // LoadInventory returns the entered counts of each school (schools with
 // none have an empty Inventory).
 func LoadInventory(ctx context.Context, q Querier, schools []string) (map[string]Inventory, error) {

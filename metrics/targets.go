@@ -81,6 +81,18 @@ func LoadTargets(ctx context.Context, q Querier, stage string) (Targets, error) 
 	return out, err
 }
 
+// DistrictTargets returns the targets the district set (not the
+// defaults), all-stage ones first: what LoadTargets overlays, so a screen
+// can say where each target in force comes from.
+func DistrictTargets(ctx context.Context, q Querier) ([]Target, error) {
+	var out []Target
+	var t Target
+	err := scanAll(ctx, q, `SELECT stage, indicator, value FROM metrics_targets
+		WHERE school_id = '' AND deleted = 0 ORDER BY stage, hlc`,
+		nil, []any{&t.Stage, &t.Indicator, &t.Value}, func() error { out = append(out, t); return nil })
+	return out, err
+}
+
 // ErrTarget means a target names no stage or indicator the metrics know,
 // or a negative value.
 var ErrTarget = Error{Code: "bad_target"}

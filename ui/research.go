@@ -500,15 +500,15 @@ func rsAbs(x int) int {
 
 // saveFile asks where to write name and writes it with write off the UI
 // goroutine, under a progress dialog.
-func (r *researchUI) saveFile(name string, write func(io.Writer) error) {
+func (w *window) saveFile(name string, write func(io.Writer) error) {
 	d := dialog.NewFileSave(func(wc fyne.URIWriteCloser, err error) {
 		if err != nil || wc == nil {
 			return
 		}
 		path := wc.URI().Path()
-		busy := dialog.NewCustomWithoutButtons(i18n.T("research.exporting"), widget.NewProgressBarInfinite(), r.w.win)
+		busy := dialog.NewCustomWithoutButtons(i18n.T("research.exporting"), widget.NewProgressBarInfinite(), w.win)
 		busy.Show()
-		r.async(func() error {
+		w.jobs.async(func() error {
 			err := write(wc)
 			if cerr := wc.Close(); err == nil {
 				err = cerr
@@ -517,12 +517,12 @@ func (r *researchUI) saveFile(name string, write func(io.Writer) error) {
 		}, func(err error) {
 			busy.Hide()
 			if err != nil {
-				dialog.ShowError(errors.New(i18n.T("research.export_failed", messages.Error(err))), r.w.win)
+				dialog.ShowError(errors.New(i18n.T("research.export_failed", messages.Error(err))), w.win)
 				return
 			}
-			dialog.ShowInformation(i18n.T("research.export"), i18n.T("research.exported", path), r.w.win)
+			dialog.ShowInformation(i18n.T("research.export"), i18n.T("research.exported", path), w.win)
 		})
-	}, r.w.win)
+	}, w.win)
 	d.SetFileName(fileSafe.Replace(name) + ".xlsx")
 	d.SetFilter(storage.NewExtensionFileFilter([]string{".xlsx"}))
 	d.Show()
@@ -533,15 +533,15 @@ var fileSafe = strings.NewReplacer("/", "-", "\\", "-", ":", "-", "*", "-", "?",
 
 // openSheet asks for a .xlsx or .csv file and hands its name and bytes to
 // read, off the UI goroutine, under a progress dialog; done gets the result.
-func (r *researchUI) openSheet(read func(name string, data []byte) error, done func(name string, err error)) {
+func (w *window) openSheet(read func(name string, data []byte) error, done func(name string, err error)) {
 	d := dialog.NewFileOpen(func(rc fyne.URIReadCloser, err error) {
 		if err != nil || rc == nil {
 			return
 		}
 		name := rc.URI().Name()
-		busy := dialog.NewCustomWithoutButtons(i18n.T("research.reading"), widget.NewProgressBarInfinite(), r.w.win)
+		busy := dialog.NewCustomWithoutButtons(i18n.T("research.reading"), widget.NewProgressBarInfinite(), w.win)
 		busy.Show()
-		r.async(func() error {
+		w.jobs.async(func() error {
 			data, err := io.ReadAll(rc)
 			rc.Close()
 			if err != nil {
@@ -552,7 +552,7 @@ func (r *researchUI) openSheet(read func(name string, data []byte) error, done f
 			busy.Hide()
 			done(name, err)
 		})
-	}, r.w.win)
+	}, w.win)
 	d.SetFilter(storage.NewExtensionFileFilter([]string{".xlsx", ".csv"}))
 	d.Show()
 }

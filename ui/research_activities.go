@@ -210,7 +210,7 @@ func (p *activitiesPage) reload() {
 // export writes the filtered list to a workbook.
 func (p *activitiesPage) export() {
 	r, f := p.r, p.r.st.filter
-	r.saveFile(i18n.T("research.activities.file", research.Day(rsToday())), func(w io.Writer) error {
+	r.w.saveFile(i18n.T("research.activities.file", research.Day(rsToday())), func(w io.Writer) error {
 		return r.svc.WriteActivitiesXLSX(r.w.ctx, w, f)
 	})
 }
@@ -219,7 +219,7 @@ func (p *activitiesPage) export() {
 func (p *activitiesPage) importLog() {
 	r := p.r
 	var acts []research.Activity
-	r.openSheet(func(name string, data []byte) (err error) {
+	r.w.openSheet(func(name string, data []byte) (err error) {
 		acts, err = r.svc.ReadActivities(r.w.ctx, name, data)
 		return err
 	}, func(name string, err error) { p.loaded(name, acts, err) })

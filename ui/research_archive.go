@@ -111,7 +111,7 @@ func (p *teachersPage) backToList() {
 func (p *teachersPage) importRoster() {
 	r := p.r
 	var ts []research.Teacher
-	r.openSheet(func(name string, data []byte) (err error) {
+	r.w.openSheet(func(name string, data []byte) (err error) {
 		ts, err = research.ReadTeachers(name, data)
 		return err
 	}, func(name string, err error) { p.loaded(name, ts, err) })
@@ -148,7 +148,7 @@ func (p *teachersPage) loaded(name string, ts []research.Teacher, err error) {
 
 func (p *teachersPage) export() {
 	r := p.r
-	r.saveFile(i18n.T("research.teachers.file", research.Day(rsToday())), func(w io.Writer) error {
+	r.w.saveFile(i18n.T("research.teachers.file", research.Day(rsToday())), func(w io.Writer) error {
 		ts, err := r.svc.Teachers(r.w.ctx, "", 0)
 		if err != nil {
 			return err
@@ -199,7 +199,7 @@ func (p *teachersPage) showArchive() {
 	t := g.Teacher
 	back := widget.NewButtonWithIcon(i18n.T("research.archive.back"), theme.NavigateBackIcon(), p.backToList)
 	exp := widget.NewButtonWithIcon(i18n.T("research.archive.export"), theme.DocumentSaveIcon(), func() {
-		r.saveFile(i18n.T("research.archive.file", t.Name), func(w io.Writer) error { return research.WriteGrowthXLSX(w, *g) })
+		r.w.saveFile(i18n.T("research.archive.file", t.Name), func(w io.Writer) error { return research.WriteGrowthXLSX(w, *g) })
 	})
 	exp.Importance = widget.HighImportance
 	name := rsHeading(i18n.T("research.archive.title", t.Name), theme.SizeNameHeadingText)

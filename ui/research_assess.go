@@ -79,7 +79,7 @@ func (r *researchUI) buildAssess() (fyne.CanvasObject, func()) {
 	p.note = rsWrapped("")
 	exp := widget.NewButtonWithIcon(i18n.T("research.assess.export"), theme.DocumentSaveIcon(), func() {
 		scores, year := p.scores, p.year
-		r.saveFile(i18n.T("research.assess.file", year), func(w io.Writer) error { return research.WriteAssessmentXLSX(w, year, scores) })
+		r.w.saveFile(i18n.T("research.assess.file", year), func(w io.Writer) error { return research.WriteAssessmentXLSX(w, year, scores) })
 	})
 	p.table = widget.NewTableWithHeaders(func() (int, int) { return len(p.rows), len(assessCols) },
 		func() fyne.CanvasObject { return rsCut("") },
