@@ -30,6 +30,7 @@ func sections() []section {
 		{"research", theme.AccountIcon(), "nav.research", researchScreen},
 		{"classroom", theme.MediaVideoIcon(), "nav.classroom", classroomScreen},
 		{"library", theme.StorageIcon(), "nav.library", libraryScreen},
+		{"schooldata", theme.ListIcon(), "nav.schooldata", dashboardScreen},
 		{"settings", theme.SettingsIcon(), "nav.settings", settingsScreen},
 	}
 }
