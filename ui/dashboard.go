@@ -126,9 +126,9 @@ func (d *dashboard) overview() fyne.CanvasObject {
 	wide := func(sel *widget.Select, ems float32) fyne.CanvasObject {
 		return container.NewStack(minSize(ems*theme.TextSize(), 0), sel)
 	}
-	filters := container.NewHBox(widget.NewLabel(i18n.T("dashboard.filter.term")), wide(d.termSel, 13),
-		widget.NewLabel(i18n.T("dashboard.filter.subject")), wide(d.subjSel, 7),
-		widget.NewLabel(i18n.T("dashboard.filter.grade")), wide(d.gradeSel, 7))
+	filters := container.NewHBox(widget.NewLabel(i18n.T("dashboard.filter.term")), wide(d.termSel, 12),
+		widget.NewLabel(i18n.T("dashboard.filter.subject")), wide(d.subjSel, 6),
+		widget.NewLabel(i18n.T("dashboard.filter.grade")), wide(d.gradeSel, 6))
 	exports := container.NewHBox(
 		widget.NewButtonWithIcon(i18n.T("dashboard.export.xlsx"), theme.DocumentSaveIcon(), d.askXLSX),
 		widget.NewButtonWithIcon(i18n.T("dashboard.export.report"), theme.DocumentPrintIcon(), d.askReport))
@@ -207,7 +207,7 @@ func (d *dashboard) overview() fyne.CanvasObject {
 const (
 	dashboardTileColumns = 4
 	dashboardChartHeight = 220
-	dashboardSideWidth   = 380
+	dashboardSideWidth   = 300
 )
 
 // rebuild computes the dashboard for the filter off the UI goroutine

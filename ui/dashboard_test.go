@@ -295,6 +295,50 @@ func TestDashboardTilesFiltersDrillAndExports(t *testing.T) {
 	}
 	h.w.win.Canvas().Overlays().Top().Hide()
 
+	// Tapping a bar lists its subject's lessons, a week its week's.
+	var bars *BarChart
+	var weeks *TrendChart
+	for _, o := range h.objects() {
+		switch c := o.(type) {
+		case *BarChart:
+			if bars == nil {
+				bars = c // by subject comes first
+			}
+		case *TrendChart:
+			if c.style == TrendColumns {
+				weeks = c
+			}
+		}
+	}
+	if bars == nil || weeks == nil || len(bars.items) != 3 || bars.items[0].Key != "数学" {
+		t.Fatalf("charts: bars %v", bars)
+	}
+	bars.tap(0)
+	h.settle()
+	rows = h.drillRows()
+	if len(rows) != 2 || rows[0][2] != "数学" || rows[1][2] != "数学" || !h.overlayShows("数学") {
+		t.Fatalf("数学 bar drills to %q", rows)
+	}
+	h.w.win.Canvas().Overlays().Top().Hide()
+	wk := term.WeekOf(time.Now())
+	if len(weeks.items) != wk || weeks.items[wk-1].Value != 4 {
+		t.Fatalf("weekly items %v, this week is %d", weeks.items, wk)
+	}
+	weeks.tap(wk - 1)
+	h.settle()
+	if rows := h.drillRows(); len(rows) != 4 || !h.overlayShows(WeekLabel(wk)) {
+		t.Fatalf("this week drills to %q", rows)
+	}
+	h.w.win.Canvas().Overlays().Top().Hide()
+	if wk > 1 {
+		weeks.tap(0)
+		h.settle()
+		if rows := h.drillRows(); len(rows) != 0 || !h.overlayShows(i18n.T("dashboard.drill.empty")) {
+			t.Fatalf("week 1 drills to %q", rows)
+		}
+		h.w.win.Canvas().Overlays().Top().Hide()
+	}
+
 	// 导出 Excel writes a workbook that reads back with the numbers.
 	dir := t.TempDir()
 	xlsx := filepath.Join(dir, "学校数据.xlsx")
