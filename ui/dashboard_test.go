@@ -550,3 +550,49 @@ func fillLessons(t *testing.T, st *store.Store, school string, now time.Time) {
 		t.Fatal(err)
 	}
 }
+
+// TestDashboardDrillReplaysARecordedLesson: a lesson row of a drill-down
+// opens the lesson's recording in the classroom section.
+func TestDashboardDrillReplaysARecordedLesson(t *testing.T) {
+	h := classroomHarness(t)
+	ctx := context.Background()
+	c := h.w.classroom
+	l, err := c.svc.Schedule(ctx, classroom.Lesson{Title: "分数的初步认识", Subject: "数学", Grade: 3, Minutes: 40, Starts: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.svc.Start(ctx, l.ID); err != nil {
+		t.Fatal(err)
+	}
+	rs := c.recordings()
+	if err := os.MkdirAll(rs.Dir(), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	sch, _, _ := h.w.deps.Schools.Current(ctx)
+	hd := replayHeader(sch.ID)
+	hd.LessonID, hd.Title = l.ID, "认识钟表"
+	writeReplayRecording(t, filepath.Join(rs.Dir(), l.ID+classroom.RecordingExt), hd)
+	if _, err := c.svc.End(ctx, l.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rs.Keep(ctx, l.ID); err != nil {
+		t.Fatal(err)
+	}
+	h.showDashboard()
+	test.Tap(h.tiles()[metrics.LessonsHosted])
+	h.settle()
+	var table *widget.Table
+	for _, o := range h.overlayObjects() {
+		if tb, ok := o.(*widget.Table); ok {
+			table = tb
+		}
+	}
+	if rows := h.drillRows(); table == nil || len(rows) != 1 || rows[0][1] != "分数的初步认识" {
+		t.Fatalf("drill rows %q", rows)
+	}
+	table.Select(widget.TableCellID{Row: 0, Col: 1})
+	until(t, "the replay screen", func() bool { return c.rp != nil }, h)
+	if h.w.shell.current != "classroom" || !h.visible("认识钟表") {
+		t.Fatal("the replay of the lesson is not on screen")
+	}
+}
