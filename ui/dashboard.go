@@ -68,7 +68,32 @@ type dashboard struct {
 // editors of the inventory, checklist and targets are added next to it).
 func dashboardScreen(w *window) fyne.CanvasObject {
 	d := newDashboard(w)
-	return container.NewAppTabs(container.NewTabItemWithIcon(i18n.T("dashboard.tab.overview"), theme.InfoIcon(), d.overview()))
+	inv, cl, tg := w.newInventoryPage(), w.newChecklistPage(time.Now()), w.newTargetsPage()
+	tabs := container.NewAppTabs(
+		container.NewTabItemWithIcon(i18n.T("dashboard.tab.overview"), theme.InfoIcon(), d.overview()),
+		container.NewTabItemWithIcon(i18n.T("schooldata.tab.inventory"), theme.ComputerIcon(), inv.box),
+		container.NewTabItemWithIcon(i18n.T("schooldata.tab.checklist"), theme.ConfirmIcon(), cl.content()),
+		container.NewTabItemWithIcon(i18n.T("schooldata.tab.targets"), theme.GridIcon(), tg.content()))
+	// What another tab or a sync changed shows when a tab is opened again.
+	opened := map[int]bool{0: true}
+	tabs.OnSelected = func(*container.TabItem) {
+		i := tabs.SelectedIndex()
+		if !opened[i] {
+			opened[i] = true // built with its data just now
+			return
+		}
+		switch i {
+		case 0:
+			d.rebuild(false)
+		case 1:
+			inv.reload()
+		case 2:
+			cl.reload()
+		case 3:
+			tg.reload()
+		}
+	}
+	return tabs
 }
 
 func newDashboard(w *window) *dashboard {

@@ -11,6 +11,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 	"github.com/xuri/excelize/v2"
@@ -493,5 +494,48 @@ func TestDashboardScreenshot(t *testing.T) {
 		h.w.win.Canvas().Overlays().Top().Hide()
 		h.w.win.Resize(fyne.NewSize(1280, 1700))
 		shot("dashboard-tall.png")
+	}
+}
+
+// TestSchoolDataTabs: 学校数据 has the overview and the three pages for
+// what the records do not know; a page opened again shows what changed
+// meanwhile (here an inventory written by another window or a sync).
+func TestSchoolDataTabs(t *testing.T) {
+	h, id := dashboardHarness(t, "石桥镇中心小学")
+	h.showDashboard()
+	var tabs *container.AppTabs
+	for _, o := range h.objects() {
+		if at, ok := o.(*container.AppTabs); ok {
+			tabs = at
+		}
+	}
+	if tabs == nil || len(tabs.Items) != 4 {
+		t.Fatalf("学校数据 tabs: %v", tabs)
+	}
+	for i, key := range []string{"dashboard.tab.overview", "schooldata.tab.inventory", "schooldata.tab.checklist", "schooldata.tab.targets"} {
+		if tabs.Items[i].Text != i18n.T(key) {
+			t.Fatalf("tab %d is %q, want %q", i, tabs.Items[i].Text, i18n.T(key))
+		}
+	}
+	countShown := func() string {
+		tabs.SelectIndex(1)
+		h.settle()
+		for _, o := range test.LaidOutObjects(tabs.Items[1].Content) {
+			if e, ok := o.(*widget.Entry); ok && e.Text == "77" {
+				return e.Text
+			}
+		}
+		return ""
+	}
+	if countShown() != "" {
+		t.Fatal("a count shows before any was entered")
+	}
+	if err := metrics.NewService(h.st, id).PutInventory(context.Background(), metrics.InventoryItem{Kind: metrics.TeacherTerminals, Count: 77}); err != nil {
+		t.Fatal(err)
+	}
+	tabs.SelectIndex(0)
+	h.settle()
+	if countShown() != "77" {
+		t.Fatal("the inventory tab opened again does not show the new count")
 	}
 }

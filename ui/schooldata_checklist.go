@@ -56,9 +56,6 @@ const checklistTerms = 6
 // The most points an item may be worth.
 const clMost = 1000
 
-// checklistTab is the 数字校园自评 tab of 学校数据.
-func (w *window) checklistTab() fyne.CanvasObject { return w.newChecklistPage(time.Now()).content() }
-
 func (w *window) newChecklistPage(now time.Time) *checklistPage {
 	p := &checklistPage{w: w, list: container.NewVBox(), total: widget.NewLabel(""),
 		msg: rsWrapped(""), note: rsWrapped(""), rows: map[string]*clRow{}}

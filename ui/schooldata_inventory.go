@@ -50,9 +50,6 @@ var invCols = rsCells{-8, -7, 1, -10, -6, -6}
 // The most an inventory count may be, as the importer allows.
 const invMost = 1_000_000
 
-// inventoryTab is the 设备清单 tab of 学校数据.
-func (w *window) inventoryTab() fyne.CanvasObject { return w.newInventoryPage().box }
-
 func (w *window) newInventoryPage() *inventoryPage {
 	p := &inventoryPage{w: w, known: rsWrapped(""), msg: rsWrapped("")}
 	p.msg.Hide()

@@ -46,9 +46,6 @@ var (
 // Column weights: indicator, then one per stage.
 var targetCols = rsCells{1.4, 1, 1, 1}
 
-// targetsTab is the 目标 tab of 学校数据.
-func (w *window) targetsTab() fyne.CanvasObject { return w.newTargetsPage().content() }
-
 func (w *window) newTargetsPage() *targetsPage {
 	p := &targetsPage{w: w, note: rsWrapped(""), msg: rsWrapped("")}
 	p.msg.Hide()
