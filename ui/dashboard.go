@@ -275,9 +275,14 @@ func (d *dashboard) show(data *metrics.Dashboard) {
 			t.SetHeadline(HeadlineFrom(h))
 		}
 	}
-	d.showMsg("")
-	if dashboardEmpty(data) {
-		d.showMsg(i18n.T("dashboard.empty", TermName(data.Filter.Term)))
+	now := dashboardNow()
+	switch term := data.Filter.Term; {
+	case dashboardEmpty(data):
+		d.showMsg(i18n.T("dashboard.empty", TermName(term)))
+	case term.Span().Contains(now):
+		d.showMsg(i18n.T("dashboard.in_progress", term.WeekOf(now), len(data.Weeks)))
+	default:
+		d.showMsg("")
 	}
 	d.noteSubjects(data)
 	weekly := WeekItems(data, metrics.LessonsHosted)
@@ -287,7 +292,6 @@ func (d *dashboard) show(data *metrics.Dashboard) {
 		}
 	}
 	// The weeks still to come of the term on screen are not zeros yet.
-	now := dashboardNow()
 	for len(weekly) > 0 && data.Weeks[len(weekly)-1].Span.From.After(now) {
 		weekly = weekly[:len(weekly)-1]
 	}

@@ -245,6 +245,9 @@ func TestDashboardTilesFiltersDrillAndExports(t *testing.T) {
 	if h.hasText(i18n.T("dashboard.empty", TermName(term))) {
 		t.Error("a school with records is called empty")
 	}
+	if now := time.Now(); !h.hasText(i18n.T("dashboard.in_progress", term.WeekOf(now), len(term.Weeks()))) {
+		t.Error("the term under way is not said to be under way")
+	}
 	if !h.hasText(i18n.T("dashboard.fresh.never")) || !h.hasText(i18n.T("dashboard.fresh.this_device")) {
 		t.Error("the freshness card does not say this PC never synced")
 	}
