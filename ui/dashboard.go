@@ -73,7 +73,7 @@ func dashboardScreen(w *window) fyne.CanvasObject {
 		container.NewTabItemWithIcon(i18n.T("dashboard.tab.overview"), theme.InfoIcon(), d.overview()),
 		container.NewTabItemWithIcon(i18n.T("schooldata.tab.inventory"), theme.ComputerIcon(), inv.box),
 		container.NewTabItemWithIcon(i18n.T("schooldata.tab.checklist"), theme.ConfirmIcon(), cl.content()),
-		container.NewTabItemWithIcon(i18n.T("schooldata.tab.targets"), theme.GridIcon(), tg.content()))
+		container.NewTabItemWithIcon(i18n.T("schooldata.tab.targets"), theme.RadioButtonCheckedIcon(), tg.content()))
 	// What another tab or a sync changed shows when a tab is opened again.
 	opened := map[int]bool{0: true}
 	tabs.OnSelected = func(*container.TabItem) {

@@ -104,7 +104,7 @@ func targetName(key string) string {
 	if key == metrics.GroupActivities {
 		return i18n.T("schooldata.targets.group_activities")
 	}
-	return i18n.T("metrics.indicator." + key)
+	return IndicatorName(key)
 }
 
 // reload reads the targets in force and the district's own off the UI

@@ -285,6 +285,11 @@ func TestTargetsShowDefaultsAndTheDistricts(t *testing.T) {
 		t.Fatalf("no row for %s", key)
 		return ""
 	}
+	for _, k := range p.keys { // named in words, never by a translation key
+		if name := targetName(k); name == "" || strings.Contains(name, ".") || !h.hasText(name) {
+			t.Errorf("target %s is shown as %q", k, name)
+		}
+	}
 	def := i18n.T("schooldata.targets.from_default")
 	for s := range sdStages {
 		if got, want := cell(metrics.SubjectsPerClassroom, s), i18n.T("schooldata.targets.cell", "3", def); got != want {

@@ -30,10 +30,14 @@ func sections() []section {
 		{"research", theme.AccountIcon(), "nav.research", researchScreen},
 		{"classroom", theme.MediaVideoIcon(), "nav.classroom", classroomScreen},
 		{"library", theme.StorageIcon(), "nav.library", libraryScreen},
-		{"schooldata", theme.ListIcon(), "nav.schooldata", dashboardScreen},
+		{"schooldata", chartIcon, "nav.schooldata", dashboardScreen},
 		{"settings", theme.SettingsIcon(), "nav.settings", settingsScreen},
 	}
 }
+
+// chartIcon is a bar chart in the theme's colour (Fyne's icons have none),
+// for 学校数据.
+var chartIcon = theme.NewThemedResource(fyne.NewStaticResource("chart.svg", []byte(`<svg xmlns="http://www.w3.org/2000/svg" width="24" height="24" viewBox="0 0 24 24"><path d="M3 20h18v1.5H3z M5 12h3v7H5z M10.5 7h3v12h-3z M16 3h3v16h-3z" fill="#000"/></svg>`)))
 
 // shell is the main layout: navigation rail, the current section, and
 // the status bar.
