@@ -171,13 +171,7 @@ func TestDashboardBenchmark(t *testing.T) {
 	measure("dashboard (term: headlines, weeks)", 30, func() (err error) { d, err = Build(ctx, st.DB, school, f); return err })
 	measure("dashboard, 数学 only", 30, func() error { _, err := Build(ctx, st.DB, school, Filter{Term: f.Term, Subject: "数学"}); return err })
 	measure("per-term trend (LoadTrend, 6 terms)", 30, func() error { return d.LoadTrend(ctx, st.DB) })
-	measure("dashboard + trend", 30, func() error {
-		d, err := Build(ctx, st.DB, school, f)
-		if err != nil {
-			return err
-		}
-		return d.LoadTrend(ctx, st.DB)
-	})
+	measure("dashboard + trend (BuildWithTrend)", 30, func() error { _, err := BuildWithTrend(ctx, st.DB, school, f); return err })
 	measure("headlines only (one span)", 30, func() error { _, err := SchoolHeadlines(ctx, st.DB, []string{school}, f); return err })
 	measure("drill-down: lessons hosted", 30, func() error { _, err := Drill(ctx, st.DB, school, f, LessonsHosted); return err })
 	measure("drill-down: participation", 30, func() error { _, err := Drill(ctx, st.DB, school, f, Participation); return err })

@@ -177,6 +177,16 @@ const TrendTerms = 6
 // before). The term's weeks are read in one pass, its research
 // attendance in another, at once.
 func Build(ctx context.Context, q Querier, school string, f Filter) (*Dashboard, error) {
+	return build(ctx, q, school, f, false)
+}
+
+// BuildWithTrend is Build and LoadTrend in one: the earlier terms are read
+// while the term's research attendance, the longest read, goes on.
+func BuildWithTrend(ctx context.Context, q Querier, school string, f Filter) (*Dashboard, error) {
+	return build(ctx, q, school, f, true)
+}
+
+func build(ctx context.Context, q Querier, school string, f Filter, trend bool) (*Dashboard, error) {
 	d := &Dashboard{School: school, Filter: f, Weeks: f.Term.Weeks(), ByWeek: map[string][]float64{}}
 	spans := make([]Span, len(d.Weeks))
 	for i, w := range d.Weeks {
@@ -184,14 +194,20 @@ func Build(ctx context.Context, q Querier, school string, f Filter) (*Dashboard,
 	}
 	var weekly, term map[string][]*Aggregates
 	var checklists map[string]Checklist
+	var past pastTerms
 	err := parallel(func() (err error) {
-		weekly, err = load(ctx, q, []string{school}, f, spans, false)
+		weekly, err = load(ctx, q, []string{school}, f, spans, readCounts)
 		return err
 	}, func() (err error) {
-		term, err = load(ctx, q, []string{school}, f, []Span{f.Term.Span()}, true)
+		term, err = load(ctx, q, []string{school}, f, []Span{f.Term.Span()}, readAttendance)
 		return err
 	}, func() (err error) {
 		checklists, err = LoadChecklist(ctx, q, []string{school}, f.Term)
+		return err
+	}, func() (err error) {
+		if trend {
+			past, err = loadPast(ctx, q, school, f)
+		}
 		return err
 	})
 	if err != nil {
@@ -213,6 +229,9 @@ func Build(ctx context.Context, q Querier, school string, f Filter) (*Dashboard,
 		}
 	}
 	d.BySubject, d.ByGrade = breakdowns(d.total)
+	if trend {
+		d.fillTrend(past)
+	}
 	return d, nil
 }
 
@@ -220,33 +239,59 @@ func Build(ctx context.Context, q Querier, school string, f Filter) (*Dashboard,
 // the TrendTerms terms ending with the dashboard's, under the same
 // filter and targets. The earlier terms are read in one pass.
 func (d *Dashboard) LoadTrend(ctx context.Context, q Querier) error {
-	terms := d.Filter.Term.Last(TrendTerms)
-	past := terms[:len(terms)-1]
+	past, err := loadPast(ctx, q, d.School, d.Filter)
+	if err != nil {
+		return err
+	}
+	d.fillTrend(past)
+	return nil
+}
+
+// pastTerms is what the trend needs of the terms before the dashboard's.
+type pastTerms struct {
+	terms      []Term // all the trend's terms, oldest first, the dashboard's last
+	aggs       []*Aggregates
+	checklists []Checklist
+}
+
+// loadPast reads the terms of the trend before f's.
+func loadPast(ctx context.Context, q Querier, school string, f Filter) (pastTerms, error) {
+	p := pastTerms{terms: f.Term.Last(TrendTerms)}
+	past := p.terms[:len(p.terms)-1]
 	spans := make([]Span, len(past))
 	for i, t := range past {
 		spans[i] = t.Span()
 	}
-	aggs, err := load(ctx, q, []string{d.School}, d.Filter, spans, false)
+	aggs, err := load(ctx, q, []string{school}, f, spans, readCounts)
 	if err != nil {
-		return err
+		return p, err
 	}
+	p.aggs = aggs[school]
+	for _, t := range past {
+		cs, err := LoadChecklist(ctx, q, []string{school}, t)
+		if err != nil {
+			return p, err
+		}
+		p.checklists = append(p.checklists, cs[school])
+	}
+	return p, nil
+}
+
+// fillTrend computes Terms and ByTerm from the earlier terms and the
+// dashboard's own.
+func (d *Dashboard) fillTrend(p pastTerms) {
 	byTerm := map[string][]float64{}
-	for i, t := range terms {
+	for i := range p.terms {
 		a, c := d.total, d.Checklist
-		if i < len(past) {
-			cs, err := LoadChecklist(ctx, q, []string{d.School}, t)
-			if err != nil {
-				return err
-			}
-			a, c = aggs[d.School][i], cs[d.School]
+		if i < len(p.aggs) {
+			a, c = p.aggs[i], p.checklists[i]
 		}
 		hs := Headlines(a, c, d.Targets)
 		for _, k := range Trend {
 			byTerm[k] = append(byTerm[k], Find(hs, k).Value)
 		}
 	}
-	d.Terms, d.ByTerm = terms, byTerm
-	return nil
+	d.Terms, d.ByTerm = p.terms, byTerm
 }
 
 // breakdowns sums the lessons by subject and by grade.

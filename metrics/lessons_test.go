@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"reflect"
 	"testing"
 	"time"
 
@@ -181,6 +182,9 @@ func TestTermBoundaryLessons(t *testing.T) {
 	}
 	if err != nil {
 		t.Fatal(err)
+	}
+	if both, err := BuildWithTrend(ctx, st.DB, school, Filter{Term: spring}); err != nil || !reflect.DeepEqual(both, d) {
+		t.Errorf("BuildWithTrend %+v (%v), want Build then LoadTrend: %+v", both, err, d)
 	}
 	if w := d.ByWeek[LessonsHosted]; w[0] != 1 || sum(w) != 1 {
 		t.Errorf("spring weekly hosted %v", w)

@@ -97,13 +97,24 @@ func Merge(parts ...*Aggregates) *Aggregates {
 // the time). Every query groups by school, so one call serves the
 // district's roll-up of every school.
 func Load(ctx context.Context, q Querier, schools []string, f Filter, spans []Span) (map[string][]*Aggregates, error) {
-	return load(ctx, q, schools, f, spans, true)
+	return load(ctx, q, schools, f, spans, readCounts|readAttendance)
 }
 
-// load is Load; without attendance it leaves Active and Attendances
-// empty (the per-term trend of earlier terms: reading three years of
-// research attendance costs more than the rest of the dashboard).
-func load(ctx context.Context, q Querier, schools []string, f Filter, spans []Span, attendance bool) (map[string][]*Aggregates, error) {
+// reads says what a load reads.
+type reads int
+
+const (
+	// readCounts: everything but research attendance (Active and Attendances
+	// stay empty; the per-term trend of earlier terms and a term's weeks:
+	// reading three years of research attendance costs more than the rest
+	// of the dashboard).
+	readCounts reads = 1 << iota
+	// readAttendance: the research roster and its attendance only.
+	readAttendance
+)
+
+// load is Load of what.
+func load(ctx context.Context, q Querier, schools []string, f Filter, spans []Span, what reads) (map[string][]*Aggregates, error) {
 	out := map[string][]*Aggregates{}
 	for _, s := range schools {
 		out[s] = make([]*Aggregates, len(spans))
@@ -117,13 +128,16 @@ func load(ctx context.Context, q Querier, schools []string, f Filter, spans []Sp
 	l := loader{ctx: ctx, q: q, schools: schools, f: f, spans: spans, out: out}
 	// The steps write different fields of the Aggregates and run at once,
 	// each query on its own connection; attendance needs the roster.
-	research := func() error {
-		if err := l.teachers(); err != nil || !attendance {
+	steps := []func() error{func() error {
+		if err := l.teachers(); err != nil || what&readAttendance == 0 {
 			return err
 		}
 		return l.attendance()
+	}}
+	if what&readCounts != 0 {
+		steps = append(steps, l.lessons, l.served, l.groups, l.outputs, l.library, l.inventory, l.rules)
 	}
-	if err := parallel(l.lessons, l.served, research, l.groups, l.outputs, l.library, l.inventory, l.rules); err != nil {
+	if err := parallel(steps...); err != nil {
 		return nil, fmt.Errorf("metrics: %w", err)
 	}
 	return out, nil

@@ -246,10 +246,8 @@ func (d *dashboard) rebuild(termChanged bool) {
 	var data *metrics.Dashboard
 	st := d.w.deps.Store
 	d.w.jobs.async(func() (err error) {
-		if data, err = metrics.Build(d.w.ctx, st.DB, d.school, f); err != nil {
-			return err
-		}
-		return data.LoadTrend(d.w.ctx, st.DB)
+		data, err = metrics.BuildWithTrend(d.w.ctx, st.DB, d.school, f)
+		return err
 	}, func(err error) {
 		if gen != d.gen {
 			return
