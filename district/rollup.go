@@ -60,15 +60,15 @@ func (s RollupSchool) IsBelow(key string) bool {
 	return false
 }
 
-// mirrorQuerier runs the metrics package's SQL on the mirror in a read
-// snapshot, with ? rebound for PostgreSQL.
-type mirrorQuerier struct {
-	d  *DB
-	tx *sql.Tx
-}
+// mirrorQuerier runs the metrics package's SQL on the mirror through the
+// read pool, with ? rebound for PostgreSQL. The metrics package runs its
+// queries at once, so they cannot share one transaction (a *sql.Tx is one
+// connection): a sync that commits meanwhile may show in some numbers of
+// a roll-up and not yet in others; the next roll-up has it everywhere.
+type mirrorQuerier struct{ d *DB }
 
 func (m mirrorQuerier) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return m.tx.QueryContext(ctx, m.d.q(query), args...)
+	return m.d.read.QueryContext(ctx, m.d.q(query), args...)
 }
 
 // TermError is a term name the metrics package does not read.
@@ -100,13 +100,8 @@ func (d *DB) Rollup(ctx context.Context, term string, now time.Time) (Rollup, er
 	}
 	src := indicators()
 	r := Rollup{Term: term, Headline: src.Headline(), Indicators: src.Indicators(), Averages: map[string]float64{}, At: now}
-	tx, err := d.readTx(ctx)
-	if err != nil {
-		return r, err
-	}
-	defer tx.Rollback()
 	var schools []School
-	rows, err := d.txQuery(ctx, tx, statusSchoolsSQL)
+	rows, err := d.read.QueryContext(ctx, d.q(statusSchoolsSQL))
 	if err != nil {
 		return r, err
 	}
@@ -125,7 +120,7 @@ func (d *DB) Rollup(ctx context.Context, term string, now time.Time) (Rollup, er
 	for i, s := range schools {
 		ids[i] = s.ID
 	}
-	got, err := src.Compute(ctx, mirrorQuerier{d, tx}, ids, term)
+	got, err := src.Compute(ctx, mirrorQuerier{d}, ids, term)
 	if err != nil {
 		return r, fmt.Errorf("district: roll-up of %s: %w", term, err)
 	}
