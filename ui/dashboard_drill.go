@@ -2,6 +2,7 @@ package ui
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -18,6 +19,7 @@ import (
 	"qiao/classroom"
 	"qiao/i18n"
 	"qiao/metrics"
+	"qiao/store"
 )
 
 // The dashboard's drill-down (the records behind a number) and its
@@ -33,16 +35,20 @@ var drillColumns = []struct {
 // week, if given) in a dialog.
 func (d *dashboard) drill(key string, f metrics.Filter, week *metrics.Week) {
 	var items []metrics.Item
+	var names map[string]string
 	st := d.w.deps.Store
 	d.w.jobs.async(func() (err error) {
-		items, err = metrics.Drill(d.w.ctx, st.DB, d.school, f, key)
+		if items, err = metrics.Drill(d.w.ctx, st.DB, d.school, f, key); err != nil {
+			return err
+		}
+		names, err = schoolNames(d.w.ctx, st)
 		return err
 	}, func(err error) {
 		if err != nil {
 			dialog.ShowInformation(IndicatorName(key), metricsErrText(err), d.w.win)
 			return
 		}
-		d.showDrill(key, f, week, items)
+		d.showDrill(key, f, week, items, names)
 	})
 }
 
@@ -63,7 +69,7 @@ func drillTitle(key string, f metrics.Filter, week *metrics.Week) string {
 
 // showDrill shows items in a table: date, title, subject, grade, count,
 // detail; tapping a lesson with a recording replays it.
-func (d *dashboard) showDrill(key string, f metrics.Filter, week *metrics.Week, items []metrics.Item) {
+func (d *dashboard) showDrill(key string, f metrics.Filter, week *metrics.Week, items []metrics.Item, names map[string]string) {
 	cut := len(items) >= metrics.DrillLimit
 	if week != nil {
 		var in []metrics.Item
@@ -89,7 +95,7 @@ func (d *dashboard) showDrill(key string, f metrics.Filter, week *metrics.Week, 
 		table := widget.NewTableWithHeaders(func() (int, int) { return len(items), len(drillColumns) },
 			func() fyne.CanvasObject { return rsCut("") },
 			func(id widget.TableCellID, o fyne.CanvasObject) {
-				o.(*widget.Label).SetText(drillCell(key, items[id.Row], drillColumns[id.Col].key, d.w.deps.Store.Device))
+				o.(*widget.Label).SetText(drillCell(key, items[id.Row], drillColumns[id.Col].key, d.w.deps.Store.Device, names))
 			})
 		table.ShowHeaderColumn = false
 		table.CreateHeader = func() fyne.CanvasObject { return rsCut("") }
@@ -119,8 +125,37 @@ func (d *dashboard) showDrill(key string, f metrics.Filter, week *metrics.Week, 
 	dl.Show()
 }
 
-// drillCell is one cell of a drill-down row; self is this device's id.
-func drillCell(key string, it metrics.Item, col, self string) string {
+// schoolNames are the names of the district's schools this PC knows (sync
+// brings the list), by id.
+func schoolNames(ctx context.Context, st *store.Store) (map[string]string, error) {
+	rows, err := st.DB.QueryContext(ctx, `SELECT id, name FROM schools WHERE deleted = 0`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	names := map[string]string{}
+	for rows.Next() {
+		var id, name string
+		if err := rows.Scan(&id, &name); err != nil {
+			return nil, err
+		}
+		names[id] = name
+	}
+	return names, rows.Err()
+}
+
+// schoolName is a school's name, or the end of its id when this PC does
+// not know it.
+func schoolName(names map[string]string, id string) string {
+	if n := names[id]; n != "" {
+		return n
+	}
+	return shortID(id)
+}
+
+// drillCell is one cell of a drill-down row; self is this device's id,
+// names the schools' names by id.
+func drillCell(key string, it metrics.Item, col, self string, names map[string]string) string {
 	switch col {
 	case "date":
 		if it.At.IsZero() {
@@ -146,9 +181,25 @@ func drillCell(key string, it metrics.Item, col, self string) string {
 		}
 		return strconv.FormatInt(it.Count, 10)
 	case "detail":
+		f := strings.Fields(it.Detail)
+		switch {
+		case it.Table == "research_activities" && len(f) == 2: // "kind 90min"
+			return activityKindName(f[0]) + " · " + i18n.T("dashboard.drill.minutes", atoiOr(strings.TrimSuffix(f[1], "min")))
+		case it.Table == "research_outputs" && len(f) == 2: // "kind state"
+			return outputKindName(f[0]) + " · " + stateName(f[1])
+		case it.Table == "classroom_lessons" && key == metrics.RemoteServed: // the invited schools' ids
+			var out []string
+			for _, id := range strings.Split(it.Detail, ",") {
+				if id != "" {
+					out = append(out, schoolName(names, id))
+				}
+			}
+			return strings.Join(out, "、")
+		case it.Table == "classroom_lessons" && key == metrics.RemoteReached: // the lead school's id
+			return schoolName(names, it.Detail)
+		}
 		if it.Table == "classroom_lessons" && (key != metrics.RemoteServed && key != metrics.RemoteReached) {
 			// "role device": 主讲 · 教室 3f2a…
-			f := strings.Fields(it.Detail)
 			if len(f) == 2 {
 				dev := shortID(f[1])
 				if f[1] == self {
@@ -273,4 +324,10 @@ func writeWhole(path string, data []byte) error {
 		return err
 	}
 	return os.Rename(tmp, path)
+}
+
+// atoiOr is the whole number in s, or 0.
+func atoiOr(s string) int64 {
+	n, _ := strconv.ParseInt(s, 10, 64)
+	return n
 }

@@ -542,3 +542,27 @@ func TestSchoolDataTabs(t *testing.T) {
 		t.Fatal("the inventory tab opened again does not show the new count")
 	}
 }
+
+// TestDrillDetailsInWords: the drill-down's detail column names kinds,
+// states and schools in words, never by their codes or ids.
+func TestDrillDetailsInWords(t *testing.T) {
+	lead, unknown := store.NewID(), store.NewID()
+	names := map[string]string{lead: "城关第一小学"}
+	for _, c := range []struct {
+		key  string
+		it   metrics.Item
+		want string
+	}{
+		{metrics.ResearchActivities, metrics.Item{Table: "research_activities", Detail: "lesson_prep 90min"},
+			i18n.T("research.kind.lesson_prep") + " · " + i18n.T("dashboard.drill.minutes", 90)},
+		{metrics.Outputs, metrics.Item{Table: "research_outputs", Detail: "lesson_plan accepted"},
+			outputKindName("lesson_plan") + " · " + i18n.T("research.state.accepted")},
+		{metrics.RemoteServed, metrics.Item{Table: "classroom_lessons", Detail: lead + "," + unknown},
+			"城关第一小学、" + shortID(unknown)},
+		{metrics.RemoteReached, metrics.Item{Table: "classroom_lessons", Detail: lead}, "城关第一小学"},
+	} {
+		if got := drillCell(c.key, c.it, "detail", "", names); got != c.want {
+			t.Errorf("%s: detail %q, want %q", c.key, got, c.want)
+		}
+	}
+}
