@@ -145,22 +145,6 @@ func (h *harness) wantTiles(schoolID string, f metrics.Filter) *metrics.Dashboar
 	return d
 }
 
-// selectOffering is the select on screen offering option.
-func (h *harness) selectOffering(option string) *widget.Select {
-	h.t.Helper()
-	for _, o := range h.objects() {
-		if s, ok := o.(*widget.Select); ok {
-			for _, opt := range s.Options {
-				if opt == option {
-					return s
-				}
-			}
-		}
-	}
-	h.t.Fatalf("no select offering %q", option)
-	return nil
-}
-
 // overlayShows reports whether the top dialog shows text.
 func (h *harness) overlayShows(text string) bool {
 	for _, o := range h.overlayObjects() {
@@ -253,31 +237,31 @@ func TestDashboardTilesFiltersDrillAndExports(t *testing.T) {
 	}
 
 	// A filter changes them: 数学 has two lessons hosted, 数学 in 四年级 none.
-	h.selectOffering(i18n.T("dashboard.filter.all_subjects")).SetSelected("数学")
+	h.selectWith(i18n.T("dashboard.filter.all_subjects")).SetSelected("数学")
 	h.settle()
 	h.wantTiles(sid, metrics.Filter{Term: term, Subject: "数学"})
 	if v := h.tiles()[metrics.LessonsHosted].h.Value; v != 2 {
 		t.Fatalf("数学: hosted tile %v, want 2", v)
 	}
-	h.selectOffering(i18n.T("library.grade.any")).SetSelected(gradeName(4))
+	h.selectWith(i18n.T("library.grade.any")).SetSelected(gradeName(4))
 	h.settle()
 	h.wantTiles(sid, metrics.Filter{Term: term, Subject: "数学", Grade: 4})
-	h.selectOffering(i18n.T("dashboard.filter.all_subjects")).SetSelected(i18n.T("dashboard.filter.all_subjects"))
+	h.selectWith(i18n.T("dashboard.filter.all_subjects")).SetSelected(i18n.T("dashboard.filter.all_subjects"))
 	h.settle()
 	h.wantTiles(sid, metrics.Filter{Term: term, Grade: 4})
 	if v := h.tiles()[metrics.LessonsHosted].h.Value; v != 1 {
 		t.Fatalf("四年级: hosted tile %v, want 1", v)
 	}
-	h.selectOffering(i18n.T("library.grade.any")).SetSelected(i18n.T("library.grade.any"))
+	h.selectWith(i18n.T("library.grade.any")).SetSelected(i18n.T("library.grade.any"))
 	h.settle()
 	prev := term.Prev()
-	h.selectOffering(TermName(prev)).SetSelected(TermName(prev))
+	h.selectWith(TermName(prev)).SetSelected(TermName(prev))
 	h.settle()
 	h.wantTiles(sid, metrics.Filter{Term: prev})
 	if v := h.tiles()[metrics.LessonsHosted].h.Value; v != 0 {
 		t.Fatalf("last term: hosted tile %v, want 0", v)
 	}
-	h.selectOffering(TermName(term)).SetSelected(TermName(term))
+	h.selectWith(TermName(term)).SetSelected(TermName(term))
 	h.settle()
 
 	// Tapping a tile lists the records behind it.

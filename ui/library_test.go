@@ -430,6 +430,29 @@ func publishEntry(t *testing.T, srv *district.Server, url, title string, data []
 	return id
 }
 
+// enrolSynced enrols h's store in a new district school named school at
+// url as device, and syncs once.
+func (h *harness) enrolSynced(srv *district.Server, url, school, device string) *replica.Replica {
+	h.t.Helper()
+	ctx := context.Background()
+	sid, err := srv.DB().AddSchool(ctx, school, "")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if _, err := replica.Enrol(ctx, h.st, replica.EnrolOptions{Server: url, Code: newCode(h.t, srv, sid), DeviceName: device,
+		Fingerprint: srv.Fingerprint()}); err != nil {
+		h.t.Fatal(err)
+	}
+	rep, err := replica.Open(ctx, h.st)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if _, err := rep.Sync(ctx); err != nil {
+		h.t.Fatal(err)
+	}
+	return rep
+}
+
 // enrolledLibrary is a window on a school enrolled in the district at url,
 // synced, showing the library.
 func enrolledLibrary(t *testing.T, srv *district.Server, url string) *harness {
@@ -442,21 +465,7 @@ func enrolledLibrary(t *testing.T, srv *district.Server, url string) *harness {
 	if err := h.sv.SaveUser(ctx, school.User{Name: "王老师", Role: school.Teacher}); err != nil {
 		t.Fatal(err)
 	}
-	sid, err := srv.DB().AddSchool(ctx, "城关一小", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := replica.Enrol(ctx, h.st, replica.EnrolOptions{Server: url, Code: newCode(t, srv, sid), DeviceName: "教室一体机",
-		Fingerprint: srv.Fingerprint()}); err != nil {
-		t.Fatal(err)
-	}
-	rep, err := replica.Open(ctx, h.st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := rep.Sync(ctx); err != nil {
-		t.Fatal(err)
-	}
+	h.enrolSynced(srv, url, "城关一小", "教室一体机")
 	h.w.refresh()
 	h.showLibrary()
 	return h

@@ -16,7 +16,6 @@ import (
 
 	"qiao/i18n"
 	"qiao/metrics"
-	"qiao/replica"
 	"qiao/research"
 	"qiao/school"
 )
@@ -393,21 +392,7 @@ func TestDistrictAdminSetsTargetsAndItems(t *testing.T) {
 
 	// A school's device, enrolled and synced, shows both read-only.
 	h, _ := schoolDataHarness(t)
-	sid, err := srv.DB().AddSchool(ctx, "城关一小", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := replica.Enrol(ctx, h.st, replica.EnrolOptions{Server: url, Code: newCode(t, srv, sid), DeviceName: "校长室",
-		Fingerprint: srv.Fingerprint()}); err != nil {
-		t.Fatal(err)
-	}
-	srep, err := replica.Open(ctx, h.st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := srep.Sync(ctx); err != nil {
-		t.Fatal(err)
-	}
+	h.enrolSynced(srv, url, "城关一小", "校长室")
 	sp := h.w.newTargetsPage()
 	h.showTab(sp.content())
 	want := i18n.T("schooldata.targets.cell", "80", i18n.T("schooldata.targets.from_district"))
