@@ -15,11 +15,11 @@ import (
 	"strings"
 	"time"
 
+	"qiao/metrics"
 	"qiao/syncproto"
 )
 
-// The mirror keeps, for every table of metrics.Tables (installed with
-// UseIndicators, rollup_source.go), a typed table of
+// The mirror keeps, for every table of metrics.Tables, a typed table of
 // the same name with the synced columns (id, school_id, hlc, origin,
 // deleted) and the listed ones, decoded from the current version of each
 // row in sync_rows. It is written in the same transaction as sync_rows
@@ -41,7 +41,7 @@ const mirrorBatch = 1000
 // mirrorTable is one table of the mirror.
 type mirrorTable struct {
 	name string
-	cols []MirrorColumn // besides the synced ones
+	cols []metrics.Column // besides the synced ones
 }
 
 // mirrorDef is the mirror made from a list of tables.
@@ -53,12 +53,12 @@ type mirrorDef struct {
 var identRE = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
 
 // syncedCols are the columns every synced table starts with.
-var syncedCols = []MirrorColumn{{Name: "id", Type: "TEXT"}, {Name: "school_id", Type: "TEXT"},
+var syncedCols = []metrics.Column{{Name: "id", Type: "TEXT"}, {Name: "school_id", Type: "TEXT"},
 	{Name: "hlc", Type: "INTEGER"}, {Name: "origin", Type: "TEXT"}, {Name: "deleted", Type: "INTEGER"}}
 
 // newMirrorDef checks ts (plain lower-case names, TEXT or INTEGER, no
 // duplicates, none of the synced columns) and makes its mirror.
-func newMirrorDef(ts []MirrorTable) (*mirrorDef, error) {
+func newMirrorDef(ts []metrics.Table) (*mirrorDef, error) {
 	m := &mirrorDef{byName: map[string]*mirrorTable{}}
 	names := map[string]bool{}
 	for _, t := range ts {
@@ -87,22 +87,17 @@ func newMirrorDef(ts []MirrorTable) (*mirrorDef, error) {
 	return m, nil
 }
 
-// installedMirror is the mirror of the installed IndicatorSource's
-// tables (rollup_source.go); without one, a mirror of no tables.
+// installedMirror is the mirror of metrics.Tables.
 func installedMirror() (*mirrorDef, error) {
-	src := indicators()
-	if src == nil {
-		return newMirrorDef(nil)
-	}
-	m, err := newMirrorDef(src.Tables())
+	m, err := newMirrorDef(metrics.Tables)
 	if err != nil {
 		return nil, fmt.Errorf("district: the indicators' mirror: %w", err)
 	}
 	return m, nil
 }
 
-func (t *mirrorTable) all() []MirrorColumn {
-	return append(append([]MirrorColumn{}, syncedCols...), t.cols...)
+func (t *mirrorTable) all() []metrics.Column {
+	return append(append([]metrics.Column{}, syncedCols...), t.cols...)
 }
 
 func quote(name string) string { return `"` + name + `"` }

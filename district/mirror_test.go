@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"qiao/metrics"
 	"qiao/syncproto"
 )
 
@@ -282,8 +283,11 @@ func TestMirrorRebuild(t *testing.T) {
 		}
 
 		// A new column in the definition rebuilds with it.
-		more := indicators().Tables()
-		more[0].Columns = append(more[0].Columns, MirrorColumn{Name: "code", Type: "TEXT"})
+		more := make([]metrics.Table, len(metrics.Tables)) // a copy: metrics.Tables stays as it is
+		for i, tb := range metrics.Tables {
+			more[i] = metrics.Table{Name: tb.Name, Columns: append([]metrics.Column(nil), tb.Columns...)}
+		}
+		more[0].Columns = append(more[0].Columns, metrics.Column{Name: "code", Type: "TEXT"})
 		if db.mirror, err = newMirrorDef(more); err != nil {
 			t.Fatal(err)
 		}
@@ -294,7 +298,7 @@ func TestMirrorRebuild(t *testing.T) {
 
 		// A table named like one of the district's is refused; nothing changes.
 		before, _ := db.setting(ctx, db.sql, settingMirror)
-		if db.mirror, err = newMirrorDef(append(more, MirrorTable{Name: "schools", Columns: []MirrorColumn{{Name: "name", Type: "TEXT"}}})); err != nil {
+		if db.mirror, err = newMirrorDef(append(more, metrics.Table{Name: "schools", Columns: []metrics.Column{{Name: "name", Type: "TEXT"}}})); err != nil {
 			t.Fatal(err)
 		}
 		if err := db.syncMirror(ctx); err == nil || !strings.Contains(err.Error(), `"schools"`) {
@@ -312,11 +316,11 @@ func TestMirrorRebuild(t *testing.T) {
 }
 
 func TestMirrorDefRefusesBadTables(t *testing.T) {
-	for _, ts := range [][]MirrorTable{
+	for _, ts := range [][]metrics.Table{
 		{{Name: "a; DROP TABLE x"}},
 		{{Name: "a"}, {Name: "a"}},
-		{{Name: "a", Columns: []MirrorColumn{{Name: "hlc", Type: "INTEGER"}}}},
-		{{Name: "a", Columns: []MirrorColumn{{Name: "x", Type: "REAL"}}}},
+		{{Name: "a", Columns: []metrics.Column{{Name: "hlc", Type: "INTEGER"}}}},
+		{{Name: "a", Columns: []metrics.Column{{Name: "x", Type: "REAL"}}}},
 		{{Name: syncproto.ConflictsTable}},
 	} {
 		if _, err := newMirrorDef(ts); err == nil {

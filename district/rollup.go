@@ -7,11 +7,13 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"qiao/metrics"
 )
 
 // The district's roll-up of the school indicators (学校数据): the same
 // indicators each school's dashboard shows, computed by the metrics
-// package (installed with UseIndicators, rollup_source.go) over the
+// package over the
 // district's mirror of every school's synced rows (mirror.go), each query
 // serving all schools at once. Schools are ranked by the headline
 // indicator (课时达标率), highest first; schools with the same value
@@ -80,15 +82,11 @@ func (e *TermError) Unwrap() error { return e.Err }
 // ParseTerm checks a term's name ("2026-autumn") and returns it in
 // canonical form; a bad name is a *TermError.
 func ParseTerm(term string) (string, error) {
-	src := indicators()
-	if src == nil {
-		return "", ErrNoIndicators
-	}
-	t, err := src.ParseTerm(term)
+	t, err := metrics.ParseTerm(term)
 	if err != nil {
 		return "", &TermError{err}
 	}
-	return t, nil
+	return t.Key(), nil
 }
 
 // Rollup computes the roll-up of term (e.g. "2026-autumn") from one
@@ -98,8 +96,7 @@ func (d *DB) Rollup(ctx context.Context, term string, now time.Time) (Rollup, er
 	if err != nil {
 		return Rollup{}, err
 	}
-	src := indicators()
-	r := Rollup{Term: term, Headline: src.Headline(), Indicators: src.Indicators(), Averages: map[string]float64{}, At: now}
+	r := Rollup{Term: term, Headline: RollupHeadline, Indicators: rollupIndicators(), Averages: map[string]float64{}, At: now}
 	var schools []School
 	rows, err := d.read.QueryContext(ctx, d.q(statusSchoolsSQL))
 	if err != nil {
@@ -120,7 +117,8 @@ func (d *DB) Rollup(ctx context.Context, term string, now time.Time) (Rollup, er
 	for i, s := range schools {
 		ids[i] = s.ID
 	}
-	got, err := src.Compute(ctx, mirrorQuerier{d}, ids, term)
+	t, _ := metrics.ParseTerm(term) // checked above
+	got, err := metrics.SchoolHeadlines(ctx, mirrorQuerier{d}, ids, metrics.Filter{Term: t})
 	if err != nil {
 		return r, fmt.Errorf("district: roll-up of %s: %w", term, err)
 	}

@@ -3,12 +3,13 @@ package district
 import (
 	"bytes"
 	"context"
-	"errors"
 	"html/template"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
+
+	"qiao/metrics"
 )
 
 // RankInfo answers GET /v1/metrics/rank: where the device's school stands
@@ -47,14 +48,9 @@ func errBadTerm(err error) *APIError {
 func (s *Server) metricsRank(w http.ResponseWriter, r *http.Request) {
 	dev, _ := DeviceFrom(r.Context())
 	term, err := ParseTerm(r.URL.Query().Get("term"))
-	var te *TermError
-	switch {
-	case errors.As(err, &te):
+	if err != nil {
 		e := errBadTerm(err)
 		writeError(w, e.Status, e.Code, e.Message)
-		return
-	case err != nil:
-		writeError(w, http.StatusNotImplemented, "no_indicators", err.Error())
 		return
 	}
 	ro, err := s.rollups.get(r.Context(), s.db, term, s.now())
@@ -102,17 +98,12 @@ func (d *DB) schoolDevices(ctx context.Context, school string) ([]RankDevice, er
 // pageTerm is the term a status request asks for: ?term=, or the current one.
 func (p *statusPage) pageTerm(w http.ResponseWriter, r *http.Request) (string, bool) {
 	term := r.URL.Query().Get("term")
-	if src := indicators(); term == "" && src != nil {
-		term = src.CurrentTerm(p.s.now())
+	if term == "" {
+		term = metrics.TermOf(p.s.now()).Key()
 	}
 	term, err := ParseTerm(term)
-	var te *TermError
-	switch {
-	case errors.As(err, &te):
+	if err != nil {
 		statusText(w, http.StatusBadRequest, "Bad term: "+err.Error()+" (e.g. ?term=2026-autumn).")
-		return "", false
-	case err != nil:
-		statusText(w, http.StatusNotImplemented, "This server has no school indicators.")
 		return "", false
 	}
 	return term, true

@@ -175,7 +175,7 @@ func TestDashboardBenchmark(t *testing.T) {
 	measure("headlines only (one span)", 30, func() error { _, err := SchoolHeadlines(ctx, st.DB, []string{school}, f); return err })
 	measure("drill-down: lessons hosted", 30, func() error { _, err := Drill(ctx, st.DB, school, f, LessonsHosted); return err })
 	measure("drill-down: participation", 30, func() error { _, err := Drill(ctx, st.DB, school, f, Participation); return err })
-	measure("freshness (ReadFreshness)", 10, func() error { _, err := ReadFreshness(ctx, st, school); return err })
+	measure("freshness (ReadFreshness)", 10, func() error { _, err := ReadFreshness(ctx, st, school, SyncState{}); return err })
 	for _, k := range []string{LessonsHosted, LessonsReceived, LessonRate, Participation, CreditsPerTeacher, ResourcesOpened} {
 		t.Logf("%s = %.2f", k, Find(d.Headlines, k).Value)
 	}

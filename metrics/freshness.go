@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"qiao/replica"
 	"qiao/store"
 )
 
@@ -31,16 +30,21 @@ type DeviceSeen struct {
 	Rows   int64 // the school's rows it wrote last
 }
 
-// ReadFreshness reads this device's sync status (replica.ReadStatus) and
-// the last change of each device in school's rows of the tables the
-// indicators read.
-func ReadFreshness(ctx context.Context, st *store.Store, school string) (Freshness, error) {
-	s, err := replica.ReadStatus(ctx, st)
-	if err != nil {
-		return Freshness{}, err
-	}
+// SyncState is this device's sync as the app's sync client reports it
+// (replica.Status): the caller reads it, so metrics stays below sync and
+// the district can use it.
+type SyncState struct {
+	LastSync, LastTry time.Time
+	LastError         string
+	Pending           int64
+}
+
+// ReadFreshness is this device's sync state s with the last change of
+// each device in school's rows of the tables the indicators read.
+func ReadFreshness(ctx context.Context, st *store.Store, school string, s SyncState) (Freshness, error) {
 	f := Freshness{Device: st.Device, LastSync: s.LastSync, LastTry: s.LastTry, LastError: s.LastError, Pending: s.Pending,
 		NeverSynced: s.LastSync.IsZero()}
+	var err error
 	f.Devices, err = DevicesSeen(ctx, st.DB, school)
 	return f, err
 }

@@ -3,14 +3,10 @@ package metrics
 import (
 	"bytes"
 	"errors"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/xuri/excelize/v2"
 
-	"qiao/content"
-	"qiao/library"
 	"qiao/sheet"
 	"qiao/store"
 )
@@ -88,48 +84,6 @@ func TestTargetsPerStage(t *testing.T) {
 		if h != d.Headlines[i] {
 			t.Errorf("roll-up %+v, dashboard %+v", h, d.Headlines[i])
 		}
-	}
-}
-
-func TestLibraryIndicators(t *testing.T) {
-	st := openStore(t)
-	files, err := content.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	school := store.NewID()
-	ls := library.New(st, files, school)
-	entry := func(subject string, grade int) string {
-		e, err := ls.Put(ctx, library.Entry{Title: subject + "课件", Subject: subject, Grade: grade, Kind: library.Courseware,
-			Source: library.FromDistrict, Hash: strings.Repeat("a", 64)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return e.ID
-	}
-	math, chinese := entry("数学", 3), entry("语文", 4)
-	for _, err := range []error{ls.Opened(ctx, math, "张老师"), ls.Opened(ctx, math, "王老师"), ls.Opened(ctx, chinese, "张老师"),
-		ls.Downloaded(ctx, math, "张老师"), ls.Contributed(ctx, chinese, "王老师")} {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	f := Filter{Term: TermOf(time.Now())}
-	a := term(t, st, school, f)
-	if LibraryUse(a, "opened") != 3 || LibraryUse(a, "downloaded") != 1 || LibraryUse(a, "contributed") != 1 {
-		t.Errorf("library %v", a.Library)
-	}
-	a = term(t, st, school, Filter{Term: f.Term, Subject: "数学"})
-	if LibraryUse(a, "opened") != 2 || LibraryUse(a, "contributed") != 0 {
-		t.Errorf("数学 library %v", a.Library)
-	}
-	a = term(t, st, school, Filter{Term: f.Term, Grade: 4})
-	if LibraryUse(a, "opened") != 1 || LibraryUse(a, "contributed") != 1 {
-		t.Errorf("grade 4 library %v", a.Library)
-	}
-	items, err := Drill(ctx, st.DB, school, f, ResourcesOpened)
-	if err != nil || len(items) != 3 || items[0].Title == "" {
-		t.Errorf("drill %+v %v", items, err)
 	}
 }
 
@@ -291,7 +245,7 @@ func TestFreshness(t *testing.T) {
 	attendance(t, st, school, store.NewID(), "host", school, "数学", 3, china(2025, 10, 1, 9, 0), 60)
 	attendance(t, other, school, store.NewID(), "host", school, "数学", 3, china(2025, 10, 1, 9, 0), 60)
 	copyChanges(t, other, st)
-	f, err := ReadFreshness(ctx, st, school)
+	f, err := ReadFreshness(ctx, st, school, SyncState{Pending: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -72,7 +72,7 @@ func TestReportFromARealDashboard(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fresh, err := metrics.ReadFreshness(ctx, st, school)
+	fresh, err := readFreshness(ctx, st, school)
 	if err != nil {
 		t.Fatal(err)
 	}

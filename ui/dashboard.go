@@ -16,6 +16,7 @@ import (
 	"qiao/i18n"
 	"qiao/metrics"
 	"qiao/replica"
+	"qiao/store"
 )
 
 // The 学校数据 section: the principal's dashboard (概览), read-only. Every
@@ -408,13 +409,23 @@ func metricsErrText(err error) string {
 	return err.Error()
 }
 
+// readFreshness is metrics' freshness with this device's sync status.
+func readFreshness(ctx context.Context, st *store.Store, school string) (metrics.Freshness, error) {
+	s, err := replica.ReadStatus(ctx, st)
+	if err != nil {
+		return metrics.Freshness{}, err
+	}
+	return metrics.ReadFreshness(ctx, st, school, metrics.SyncState{LastSync: s.LastSync, LastTry: s.LastTry,
+		LastError: s.LastError, Pending: s.Pending})
+}
+
 // loadFreshness reads this device's sync and each device's last change,
 // apart from the dashboard (it reads every row of the school).
 func (d *dashboard) loadFreshness() {
 	var fr metrics.Freshness
 	st := d.w.deps.Store
 	d.w.jobs.async(func() (err error) {
-		fr, err = metrics.ReadFreshness(d.w.ctx, st, d.school)
+		fr, err = readFreshness(d.w.ctx, st, d.school)
 		return err
 	}, func(err error) {
 		if err != nil {

@@ -18,7 +18,6 @@ import (
 
 	"qiao/classroom"
 	"qiao/i18n"
-	"qiao/internal/districtmetrics"
 	"qiao/library"
 	"qiao/metrics"
 	"qiao/replica"
@@ -401,7 +400,6 @@ func TestDashboardEmptySchool(t *testing.T) {
 // TestDashboardRankFetchedThenCached: an enrolled school sees its rank from
 // the district, and the cached one when the district cannot be reached.
 func TestDashboardRankFetchedThenCached(t *testing.T) {
-	districtmetrics.Install()
 	srv, url := startDistrict(t)
 	h, sid := dashboardHarness(t, "城关一小")
 	ctx := context.Background()

@@ -11,11 +11,7 @@ import (
 	"time"
 
 	"qiao/district"
-	"qiao/internal/districtmetrics"
 )
-
-// The server computes the school indicators with the metrics package.
-func init() { districtmetrics.Install() }
 
 // metricsCmd runs "metrics rollup": it prints the district's roll-up of
 // the school indicators for a term and, with --xlsx, writes it as a workbook.

@@ -1,4 +1,4 @@
-package districtmetrics
+package district
 
 import (
 	"testing"
@@ -8,16 +8,16 @@ import (
 
 func TestEveryIndicatorHasALabel(t *testing.T) {
 	for _, k := range metrics.Indicators {
-		if labels[k] == "" {
+		if rollupLabels[k] == "" {
 			t.Errorf("indicator %s has no English label", k)
 		}
 	}
-	if len(labels) != len(metrics.Indicators) {
-		t.Errorf("%d labels for %d indicators", len(labels), len(metrics.Indicators))
+	if len(rollupLabels) != len(metrics.Indicators) {
+		t.Errorf("%d labels for %d indicators", len(rollupLabels), len(metrics.Indicators))
 	}
 	found := false
-	for _, ind := range (source{}).Indicators() {
-		found = found || ind.Key == (source{}).Headline()
+	for _, ind := range rollupIndicators() {
+		found = found || ind.Key == RollupHeadline
 	}
 	if !found {
 		t.Error("the headline is not one of the indicators")
