@@ -461,24 +461,13 @@ func TestDashboardScreenshot(t *testing.T) {
 	h.w.refresh()
 	h.w.win.Resize(fyne.NewSize(1280, 800))
 	h.showDashboard()
-	shot := func(name string) {
-		f, err := os.Create(filepath.Join(dir, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		if err := png.Encode(f, h.w.win.Canvas().Capture()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	shot("dashboard-zh.png")
+	shot(t, h, filepath.Join(dir, "dashboard-zh.png"), fyne.NewSize(1280, 800))
 	test.Tap(h.tiles()[metrics.LessonsHosted])
 	h.settle()
-	shot("dashboard-drill-zh.png")
+	shot(t, h, filepath.Join(dir, "dashboard-drill-zh.png"), fyne.NewSize(1280, 800))
 	if os.Getenv("QIAO_SHOTS_TALL") != "" {
 		h.w.win.Canvas().Overlays().Top().Hide()
-		h.w.win.Resize(fyne.NewSize(1280, 1700))
-		shot("dashboard-tall.png")
+		shot(t, h, filepath.Join(dir, "dashboard-tall.png"), fyne.NewSize(1280, 1700))
 	}
 }
 

@@ -433,7 +433,7 @@ func TestSchoolDataScreenshots(t *testing.T) {
 	r.count.SetText("很多")
 	test.Tap(r.save)
 	h.settle()
-	shot(t, h, filepath.Join(dir, "schooldata-inventory-zh.png"))
+	shot(t, h, filepath.Join(dir, "schooldata-inventory-zh.png"), fyne.NewSize(1100, 700))
 
 	term := metrics.TermOf(time.Now())
 	for i, pts := range []int64{10, 8, 9, 6, 12, 15} {
@@ -450,14 +450,14 @@ func TestSchoolDataScreenshots(t *testing.T) {
 	row.points.SetText("12")
 	test.Tap(row.save)
 	h.settle()
-	shot(t, h, filepath.Join(dir, "schooldata-checklist-zh.png"))
+	shot(t, h, filepath.Join(dir, "schooldata-checklist-zh.png"), fyne.NewSize(1100, 700))
 }
 
-// shot writes the window as a PNG.
-func shot(t *testing.T, h *harness, path string) {
+// shot writes the window at size as a PNG.
+func shot(t *testing.T, h *harness, path string, size fyne.Size) {
 	t.Helper()
-	h.w.win.Resize(fyne.NewSize(1000, 600))
-	h.w.win.Resize(fyne.NewSize(1100, 700))
+	h.w.win.Resize(size.SubtractWidthHeight(100, 100)) // a change of size lays the window out again
+	h.w.win.Resize(size)
 	f, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)
