@@ -561,8 +561,33 @@ func (d *dashboard) showFreshness() {
 		}
 		objs = append(objs, rsCut(i18n.T("dashboard.fresh.device", name, when(dev.Last))))
 	}
+	objs = append(objs, d.districtSyncs(when)...)
 	d.freshBox.Objects = objs
 	d.root.Refresh() // the side column's height changed
+}
+
+// districtSyncs lists the last sync of each of the school's devices as the
+// district saw it when it last answered (nothing before it ever has).
+func (d *dashboard) districtSyncs(when func(time.Time) string) []fyne.CanvasObject {
+	if d.rankState == 0 || len(d.rank.Devices) == 0 {
+		return nil
+	}
+	objs := []fyne.CanvasObject{rsHeading(i18n.T("dashboard.fresh.district", when(d.rank.At)), theme.SizeNameText)}
+	for _, dev := range d.rank.Devices {
+		if dev.Revoked {
+			continue
+		}
+		name := dev.Name
+		if dev.ID == d.w.deps.Store.Device {
+			name = i18n.T("dashboard.fresh.this_device")
+		}
+		last := i18n.T("dashboard.fresh.district_never")
+		if t := max(dev.LastPush, dev.LastPull); t > 0 {
+			last = when(time.Unix(t, 0))
+		}
+		objs = append(objs, rsCut(i18n.T("dashboard.fresh.device", name, last)))
+	}
+	return objs
 }
 
 // dashboardDevices is how many devices the freshness card lists.

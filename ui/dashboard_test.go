@@ -435,6 +435,9 @@ func TestDashboardRankFetchedThenCached(t *testing.T) {
 	if !h.hasText("校长办公室") && !h.hasText(i18n.T("dashboard.fresh.this_device")) {
 		t.Error("freshness lists no device")
 	}
+	if heading, _, _ := strings.Cut(i18n.T("dashboard.fresh.district", "\x00"), "\x00"); !h.hasText(heading) {
+		t.Error("freshness does not list the devices' syncs as the district saw them")
+	}
 
 	stop, _ := stops.Load(srv)
 	stop.(func())()
