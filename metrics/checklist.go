@@ -160,6 +160,11 @@ func putItem(ctx context.Context, st *store.Store, school string, it ChecklistIt
 		return it, ErrChecklistItem
 	}
 	err := st.Update(ctx, func(tx *store.Tx) error {
+		if school == "" {
+			if err := adoptDefaults(ctx, tx); err != nil {
+				return err
+			}
+		}
 		rec, err := tx.Put("metrics_checklist_items", school, it.ID, store.Fields{
 			"section": it.Section, "title": it.Title, "max_points": it.MaxPoints, "position": it.Position})
 		it.ID = rec.ID
@@ -168,9 +173,34 @@ func putItem(ctx context.Context, st *store.Store, school string, it ChecklistIt
 	return it, err
 }
 
-// DeleteItem removes one of the school's own items.
+// adoptDefaults makes the built-in items the district's own rows, with
+// their ids, before the district's first change to its list: the district
+// then changes the list it sees rather than replacing it, and the scores
+// schools gave the built-in items stay theirs. Once the district has rows
+// (even deleted ones) it does nothing.
+func adoptDefaults(ctx context.Context, tx *store.Tx) error {
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM metrics_checklist_items WHERE school_id = ''`).Scan(&n); err != nil || n > 0 {
+		return err
+	}
+	for _, d := range DefaultChecklist {
+		if _, err := tx.Put("metrics_checklist_items", "", d.ID, store.Fields{
+			"section": d.Section, "title": d.Title, "max_points": d.MaxPoints, "position": d.Position}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// DeleteItem removes one of the school's own items (on the district's
+// service, one of the district's, built-in ones included).
 func (s *Service) DeleteItem(ctx context.Context, id string) error {
 	return s.st.Update(ctx, func(tx *store.Tx) error {
+		if s.school == "" {
+			if err := adoptDefaults(ctx, tx); err != nil {
+				return err
+			}
+		}
 		var owner string
 		err := tx.QueryRowContext(ctx, `SELECT school_id FROM metrics_checklist_items WHERE id = ? AND deleted = 0`, id).Scan(&owner)
 		if errors.Is(err, sql.ErrNoRows) || err == nil && owner != s.school {

@@ -218,21 +218,26 @@ func TestChecklist(t *testing.T) {
 	if next, _ := s.Checklist(ctx, tm.Next()); next.Points != 0 {
 		t.Errorf("next term has points %d", next.Points)
 	}
-	// The district's items replace the defaults.
+	// The district's first item joins the built-in ones, which become the
+	// district's own (the school's points on them stay); then the district
+	// can take a built-in item out.
 	if _, err := PutDistrictItem(ctx, st, ChecklistItem{Title: "网络", MaxPoints: 50}); err != nil {
 		t.Fatal(err)
 	}
 	c, _ = s.Checklist(ctx, tm)
-	if c.MaxPoints != 70 || c.Points != 20 {
-		t.Errorf("with district items: %d of %d", c.Points, c.MaxPoints)
+	if c.MaxPoints != 170 || c.Points != 28 || len(c.Entries) != len(DefaultChecklist)+2 {
+		t.Errorf("with a district item: %d of %d in %d items", c.Points, c.MaxPoints, len(c.Entries))
 	}
 	d, _ := Build(ctx, st.DB, school, Filter{Term: tm})
-	wantHeadline(t, d.Headlines, ChecklistScore, 20.0/70*100, true, false)
+	wantHeadline(t, d.Headlines, ChecklistScore, 28.0/170*100, true, false)
+	if err := NewService(st, "").DeleteItem(ctx, DefaultChecklist[1].ID); err != nil {
+		t.Fatal(err)
+	}
 	if err := s.DeleteItem(ctx, own.ID); err != nil {
 		t.Fatal(err)
 	}
-	if c, _ = s.Checklist(ctx, tm); c.MaxPoints != 50 {
-		t.Errorf("after delete: %d", c.MaxPoints)
+	if c, _ = s.Checklist(ctx, tm); c.MaxPoints != 140 || c.Points != 8 {
+		t.Errorf("after deletes: %d of %d", c.Points, c.MaxPoints)
 	}
 	if _, err := s.PutItem(ctx, ChecklistItem{Title: " ", MaxPoints: 5}); !errors.Is(err, ErrChecklistItem) {
 		t.Errorf("empty title: %v", err)

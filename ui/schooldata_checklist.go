@@ -155,16 +155,7 @@ func (p *checklistPage) editable(it metrics.ChecklistItem) bool {
 	if it.SchoolID != "" {
 		return true
 	}
-	return p.env.admin && !builtIn(it)
-}
-
-func builtIn(it metrics.ChecklistItem) bool {
-	for _, d := range metrics.DefaultChecklist {
-		if d.ID == it.ID {
-			return true
-		}
-	}
-	return false
+	return p.env.admin // the built-in items too: a change makes them the district's
 }
 
 func (p *checklistPage) row(e metrics.ChecklistEntry) fyne.CanvasObject {
