@@ -42,6 +42,23 @@ func TestTargetsPerStage(t *testing.T) {
 			t.Errorf("SetTarget(%+v) = %v", bad, err)
 		}
 	}
+	// Clearing the all-stages subjects target brings the default back;
+	// clearing one never set changes nothing.
+	if err := ClearTarget(ctx, st, "", SubjectsPerClassroom); err != nil {
+		t.Fatal(err)
+	}
+	if err := ClearTarget(ctx, st, Senior, SubjectsPerClassroom); err != nil {
+		t.Fatal(err)
+	}
+	if err := ClearTarget(ctx, st, "大学", SubjectsPerClassroom); !errors.Is(err, ErrTarget) {
+		t.Errorf("clearing a bad stage: %v", err)
+	}
+	if p, _ = LoadTargets(ctx, st.DB, Primary); p[SubjectsPerClassroom] != 3 {
+		t.Errorf("after clearing, 小学 subjects %d, want the default 3", p[SubjectsPerClassroom])
+	}
+	if err := SetTarget(ctx, st, Target{Indicator: SubjectsPerClassroom, Value: 4}); err != nil {
+		t.Fatal(err)
+	}
 
 	// A junior school (grade 8) is held to 60 lessons per room: 2 lessons
 	// in 1 room fall short, and a target of 2 is met.

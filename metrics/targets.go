@@ -110,6 +110,23 @@ func SetTarget(ctx context.Context, st *store.Store, t Target) error {
 	})
 }
 
+// ClearTarget removes the district's target of an indicator for a stage
+// ("" for its all-stages target), so the one underneath applies again;
+// clearing a target the district never set changes nothing.
+func ClearTarget(ctx context.Context, st *store.Store, stage, indicator string) error {
+	if !validStage(stage) || !knownIndicator(indicator) {
+		return fmt.Errorf("%w: %s %s", ErrTarget, stage, indicator)
+	}
+	return st.Update(ctx, func(tx *store.Tx) error {
+		id := rowID("target", stage, indicator)
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM metrics_targets WHERE id = ? AND deleted = 0`, id).Scan(&n); err != nil || n == 0 {
+			return err
+		}
+		return tx.Delete("metrics_targets", id)
+	})
+}
+
 func validStage(s string) bool { return s == "" || s == Primary || s == Junior || s == Senior }
 
 func knownIndicator(k string) bool {

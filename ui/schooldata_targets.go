@@ -73,8 +73,9 @@ func (w *window) newTargetsPage() *targetsPage {
 	p.value.OnSubmitted = func(string) { p.save() }
 	save := widget.NewButtonWithIcon(i18n.T("schooldata.save"), theme.DocumentSaveIcon(), p.save)
 	save.Importance = widget.HighImportance
+	clear := widget.NewButtonWithIcon(i18n.T("schooldata.targets.clear"), theme.ContentUndoIcon(), p.clear)
 	p.form = container.NewVBox(widget.NewSeparator(), rsHeading(i18n.T("schooldata.targets.set_title"), theme.SizeNameText),
-		rsRow(rsCells{-9, 1, -8, -6}, p.stage, p.indicator, p.value, save))
+		rsRow(rsCells{-9, 1, -8, -6, -7}, p.stage, p.indicator, p.value, save, clear))
 	p.form.Hide()
 	p.reload()
 	return p
@@ -200,15 +201,32 @@ func parseTarget(key, text string) (int64, bool) {
 }
 
 // save sets the target the form names (an administrator's device only).
+// picked is the indicator and stage ("" for all) the form names.
+func (p *targetsPage) picked() (key, stage string) {
+	key = p.keys[max(p.indicator.SelectedIndex(), 0)]
+	if i := p.stage.SelectedIndex(); i > 0 {
+		stage = sdStages[i-1]
+	}
+	return key, stage
+}
+
+// clear takes the district's target of the form's indicator and stage
+// away, so the one underneath (the district's all-stages one, or the
+// default) applies again.
+func (p *targetsPage) clear() {
+	if !p.env.admin {
+		return
+	}
+	key, stage := p.picked()
+	p.w.sdWrite(p.msg, func() error { return metrics.ClearTarget(p.w.ctx, p.w.deps.Store, stage, key) },
+		i18n.T("schooldata.targets.cleared", p.stage.Selected, targetName(key)), p.reload)
+}
+
 func (p *targetsPage) save() {
 	if !p.env.admin {
 		return
 	}
-	key := p.keys[max(p.indicator.SelectedIndex(), 0)]
-	stage := ""
-	if i := p.stage.SelectedIndex(); i > 0 {
-		stage = sdStages[i-1]
-	}
+	key, stage := p.picked()
 	v, ok := parseTarget(key, p.value.Text)
 	if !ok {
 		hint := "schooldata.targets.err_value"

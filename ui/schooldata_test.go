@@ -372,6 +372,19 @@ func TestDistrictAdminSetsTargetsAndItems(t *testing.T) {
 	if tg, _ := metrics.LoadTargets(ctx, st.DB, metrics.Junior); tg[metrics.LessonsPerClassroom] != 80 {
 		t.Fatalf("target not set: %v (%q)", tg, p.msg.Text)
 	}
+	// 恢复默认 takes a district target away again (here one for 高中).
+	p.stage.SetSelectedIndex(3)
+	p.value.SetText("70")
+	p.save()
+	admin.settle()
+	if tg, _ := metrics.LoadTargets(ctx, st.DB, metrics.Senior); tg[metrics.LessonsPerClassroom] != 70 {
+		t.Fatalf("高中 target not set: %v (%q)", tg, p.msg.Text)
+	}
+	test.Tap(admin.button(i18n.T("schooldata.targets.clear")))
+	admin.settle()
+	if tg, _ := metrics.LoadTargets(ctx, st.DB, metrics.Senior); tg[metrics.LessonsPerClassroom] != 96 {
+		t.Fatalf("after 恢复默认, 高中 lessons %d, want the default 96 (%q)", tg[metrics.LessonsPerClassroom], p.msg.Text)
+	}
 
 	c := admin.w.newChecklistPage(time.Now())
 	admin.showTab(c.content())
