@@ -108,12 +108,15 @@ func (c *Contributor) Contribute(ctx context.Context, path string, f Contributio
 // device's outbox (state ContributionQueued) for SendQueued.
 func (c *Contributor) ContributeEntry(ctx context.Context, entryID string) (Contribution, error) {
 	con, err := c.send(ctx, entryID)
-	if err != nil && unreachable(err) {
+	switch {
+	case err != nil && unreachable(err):
 		f, ferr := c.fields(ctx, entryID)
 		if ferr != nil {
 			return Contribution{}, ferr
 		}
 		return c.queue(ctx, entryID, f)
+	case err == nil:
+		return con, c.dropQueued(ctx, entryID) // a refused one, sent again, went
 	}
 	return con, err
 }

@@ -19,9 +19,13 @@ import (
 	"qiao/store"
 )
 
-// ContributionQueued is the state of a contribution waiting on this device
-// for a link to the district.
-const ContributionQueued = "queued"
+// States of contributions on this device: waiting for a link to the
+// district, or refused by it when it went (with the district's reason);
+// tapping 上传到区县 again sends a refused one anew.
+const (
+	ContributionQueued  = "queued"
+	ContributionRefused = "refused"
+)
 
 const (
 	outboxKey = "library.contrib.outbox"
@@ -33,6 +37,7 @@ type queued struct {
 	EntryID string             `json:"entry_id"`
 	At      int64              `json:"at"` // unix seconds, when the teacher sent it
 	Fields  ContributionFields `json:"fields"`
+	Refused string             `json:"refused,omitempty"` // why the district refused it; no longer sent
 }
 
 // seen is the district's list as last read.
@@ -63,6 +68,16 @@ func unreachable(err error) bool {
 	return errors.As(err, &ue) && !errors.Is(err, context.Canceled)
 }
 
+// refusal is the district's reason for refusing a contribution, as it
+// said it, or the error when the refusal was this device's.
+func refusal(err error) string {
+	var se *replica.ServerError
+	if errors.As(err, &se) && se.Message != "" {
+		return se.Message
+	}
+	return err.Error()
+}
+
 // queue puts a contribution in the outbox (once per entry) and returns it
 // as a contribution of state queued.
 func (c *Contributor) queue(ctx context.Context, entryID string, f ContributionFields) (Contribution, error) {
@@ -73,8 +88,11 @@ func (c *Contributor) queue(ctx context.Context, entryID string, f ContributionF
 			return err
 		}
 		if i := slices.IndexFunc(out, func(o queued) bool { return o.EntryID == entryID }); i >= 0 {
-			q = out[i]
-			return nil
+			if out[i].Refused == "" {
+				q = out[i]
+				return nil
+			}
+			out = slices.Delete(out, i, i+1) // sent again: it waits anew
 		}
 		return writeJSON(tx, outboxKey, append(out, q))
 	})
@@ -82,10 +100,25 @@ func (c *Contributor) queue(ctx context.Context, entryID string, f ContributionF
 }
 
 func (q queued) contribution() Contribution {
+	if q.Refused != "" {
+		return Contribution{State: ContributionRefused, Reason: q.Refused, CreatedAt: q.At, Fields: q.Fields}
+	}
 	return Contribution{State: ContributionQueued, CreatedAt: q.At, Fields: q.Fields}
 }
 
-// Queued lists the contributions waiting on this device, oldest first.
+// dropQueued takes an entry's contribution out of the outbox (it went).
+func (c *Contributor) dropQueued(ctx context.Context, entryID string) error {
+	return c.st.Update(ctx, func(tx *store.Tx) error {
+		cur, err := readJSON[[]queued](ctx, tx, outboxKey)
+		if err != nil || !slices.ContainsFunc(cur, func(o queued) bool { return o.EntryID == entryID }) {
+			return err
+		}
+		return writeJSON(tx, outboxKey, slices.DeleteFunc(cur, func(o queued) bool { return o.EntryID == entryID }))
+	})
+}
+
+// Queued lists the contributions waiting on this device and those the
+// district refused when they went, oldest first.
 func (c *Contributor) Queued(ctx context.Context) ([]Contribution, error) {
 	out, err := readJSON[[]queued](ctx, c.st.DB, outboxKey)
 	var cs []Contribution
@@ -96,30 +129,42 @@ func (c *Contributor) Queued(ctx context.Context) ([]Contribution, error) {
 }
 
 // SendQueued sends the waiting contributions, oldest first, and stops at
-// the first that still cannot reach the district. A contribution the
-// district refuses, or whose entry is gone, leaves the outbox with its
-// error in errs. It returns how many went.
+// the first that still cannot reach the district. One that went leaves the
+// outbox; one the district refuses, or whose entry is gone, stays with the
+// reason (state ContributionRefused, not sent again) and its error in errs.
+// It returns how many went.
 func (c *Contributor) SendQueued(ctx context.Context) (sent int, errs []error, err error) {
 	out, err := readJSON[[]queued](ctx, c.st.DB, outboxKey)
 	if err != nil {
 		return 0, nil, err
 	}
 	for _, q := range out {
+		if q.Refused != "" {
+			continue
+		}
 		_, e := c.send(ctx, q.EntryID)
 		if e != nil && unreachable(e) {
 			return sent, errs, nil
 		}
-		if e != nil {
-			errs = append(errs, e)
-		} else {
+		if e == nil {
 			sent++
+			if err := c.dropQueued(ctx, q.EntryID); err != nil {
+				return sent, errs, err
+			}
+			continue
 		}
+		errs = append(errs, e)
 		if err := c.st.Update(ctx, func(tx *store.Tx) error {
 			cur, err := readJSON[[]queued](ctx, tx, outboxKey)
 			if err != nil {
 				return err
 			}
-			return writeJSON(tx, outboxKey, slices.DeleteFunc(cur, func(o queued) bool { return o.EntryID == q.EntryID }))
+			for i := range cur {
+				if cur[i].EntryID == q.EntryID {
+					cur[i].Refused = refusal(e)
+				}
+			}
+			return writeJSON(tx, outboxKey, cur)
 		}); err != nil {
 			return sent, errs, err
 		}

@@ -9,6 +9,7 @@ import (
 
 	"qiao/district"
 	"qiao/internal/netsim"
+	"qiao/store"
 )
 
 // A contribution made with no link waits on the device, shows in 我的投稿 as
@@ -59,9 +60,25 @@ func TestContributeWithoutALinkWaitsAndGoes(t *testing.T) {
 		t.Fatalf("sending with no link: %d sent, %v, %v", sent, errs, err)
 	}
 
+	// A second one, whose entry is deleted before the link is back.
+	gone := filepath.Join(t.TempDir(), "作业.docx")
+	if err := os.WriteFile(gone, randomBytes(1000, 4), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	goneID, _, err := tc.Contribute(ctx, gone, ContributionFields{Title: "第二单元作业", Kind: "homework"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := teacher.st.Update(ctx, func(tx *store.Tx) error { return tx.Delete("library_entries", goneID) }); err != nil {
+		t.Fatal(err)
+	}
+
 	offline(false)
-	if sent, errs, err := tc.SendQueued(ctx); sent != 1 || len(errs) != 0 || err != nil {
+	if sent, errs, err := tc.SendQueued(ctx); sent != 1 || len(errs) != 1 || err != nil {
 		t.Fatalf("sending with the link back: %d sent, %v, %v", sent, errs, err)
+	}
+	if cs, _ := tc.Queued(ctx); len(cs) != 1 || cs[0].State != ContributionRefused || cs[0].Reason == "" || cs[0].Fields.Title != "第二单元作业" {
+		t.Fatalf("after sending: %+v, want the one whose entry is gone, refused with its reason", cs)
 	}
 	if sent, _, _ := tc.SendQueued(ctx); sent != 0 {
 		t.Fatal("the contribution went twice")
@@ -77,7 +94,7 @@ func TestContributeWithoutALinkWaitsAndGoes(t *testing.T) {
 		t.Fatalf("%d contributed events, want 1", n)
 	}
 	mine, err = tc.Mine(ctx)
-	if err != nil || mine.Offline || len(mine.List) != 1 || mine.List[0].State != ContributionPending {
+	if err != nil || mine.Offline || len(mine.List) != 2 || mine.List[0].State != ContributionRefused || mine.List[1].State != ContributionPending {
 		t.Fatalf("我的投稿 online: %+v, %v", mine, err)
 	}
 
@@ -86,7 +103,7 @@ func TestContributeWithoutALinkWaitsAndGoes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !later.Offline || later.AsOf != mine.AsOf || len(later.List) != 1 || later.List[0].State != ContributionPending {
+	if !later.Offline || later.AsOf != mine.AsOf || len(later.List) != 2 || later.List[1].State != ContributionPending {
 		t.Fatalf("我的投稿 offline after a read: %+v", later)
 	}
 }

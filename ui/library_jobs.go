@@ -534,8 +534,11 @@ func (l *libraryState) showContributions() {
 		}
 		for _, c := range mine.List {
 			state := i18n.T("library.contrib." + c.State)
-			if c.State == library.ContributionReturned && c.Reason != "" {
+			switch {
+			case c.State == library.ContributionReturned && c.Reason != "":
 				state = i18n.T("library.contrib.returned_reason", c.Reason)
+			case c.State == library.ContributionRefused:
+				state = i18n.T("library.contrib.refused_reason", c.Reason)
 			}
 			box.Add(container.NewVBox(rsHeading(c.Fields.Title, theme.SizeNameText), rsWrapped(state), widget.NewSeparator()))
 		}
