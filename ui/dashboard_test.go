@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
@@ -145,21 +144,7 @@ func (h *harness) wantTiles(schoolID string, f metrics.Filter) *metrics.Dashboar
 }
 
 // overlayShows reports whether the top dialog shows text.
-func (h *harness) overlayShows(text string) bool {
-	for _, o := range h.overlayObjects() {
-		switch l := o.(type) {
-		case *widget.Label:
-			if strings.Contains(l.Text, text) {
-				return true
-			}
-		case *canvas.Text:
-			if strings.Contains(l.Text, text) {
-				return true
-			}
-		}
-	}
-	return false
-}
+func (h *harness) overlayShows(text string) bool { return textIn(h.overlayObjects(), text) }
 
 // visibleText reports whether o shows text in a label that is visible
 // with all its parents.
@@ -452,15 +437,7 @@ func TestDashboardRankFetchedThenCached(t *testing.T) {
 //
 //	QIAO_SHOTS=$PWD/docs/screenshots go test -run TestDashboardScreenshot ./ui/
 func TestDashboardScreenshot(t *testing.T) {
-	dir := os.Getenv("QIAO_SHOTS")
-	if dir == "" {
-		t.Skip("QIAO_SHOTS not set")
-	}
-	h := newHarness(t, t.TempDir())
-	ctx := context.Background()
-	if err := h.w.deps.UseSample(ctx); err != nil {
-		t.Fatal(err)
-	}
+	h, dir := sampleShots(t)
 	h.w.refresh()
 	h.w.win.Resize(fyne.NewSize(1280, 800))
 	h.showDashboard()

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
@@ -43,8 +44,11 @@ func (h *harness) rs() *researchUI { return h.w.research.ui }
 
 // shows reports whether text is on screen, in a label or as canvas text
 // (card titles, tab names).
-func (h *harness) shows(text string) bool {
-	for _, o := range h.objects() {
+func (h *harness) shows(text string) bool { return textIn(h.objects(), text) }
+
+// textIn reports whether one of objs is a label or canvas text holding text.
+func textIn(objs []fyne.CanvasObject, text string) bool {
+	for _, o := range objs {
 		switch l := o.(type) {
 		case *widget.Label:
 			if strings.Contains(l.Text, text) {

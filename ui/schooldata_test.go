@@ -425,15 +425,8 @@ func TestDistrictAdminSetsTargetsAndItems(t *testing.T) {
 //
 //	QIAO_SHOTS=$PWD/docs/screenshots go test -run TestSchoolDataScreenshots ./ui/
 func TestSchoolDataScreenshots(t *testing.T) {
-	dir := os.Getenv("QIAO_SHOTS")
-	if dir == "" {
-		t.Skip("QIAO_SHOTS not set")
-	}
-	h := newHarness(t, t.TempDir())
+	h, dir := sampleShots(t)
 	ctx := context.Background()
-	if err := h.w.deps.UseSample(ctx); err != nil {
-		t.Fatal(err)
-	}
 	sch, _, _ := h.sv.Current(ctx)
 	svc := metrics.NewService(h.st, sch.ID)
 	if err := svc.PutInventory(ctx, metrics.InventoryItem{Kind: metrics.TeacherTerminals, Count: 86, Note: "2025 年更新 20 台"},
@@ -465,6 +458,21 @@ func TestSchoolDataScreenshots(t *testing.T) {
 	test.Tap(row.save)
 	h.settle()
 	shot(t, h, filepath.Join(dir, "schooldata-checklist-zh.png"), fyne.NewSize(1100, 700))
+}
+
+// sampleShots is a window on the sample school for a screenshot test, and
+// the folder $QIAO_SHOTS the screenshots go to; without it the test is
+// skipped.
+func sampleShots(t *testing.T) (*harness, string) {
+	dir := os.Getenv("QIAO_SHOTS")
+	if dir == "" {
+		t.Skip("QIAO_SHOTS not set")
+	}
+	h := newHarness(t, t.TempDir())
+	if err := h.w.deps.UseSample(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return h, dir
 }
 
 // shot writes the window at size as a PNG.
