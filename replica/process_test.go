@@ -51,7 +51,9 @@ func startDistrictProc(t *testing.T) *districtProc {
 func (p *districtProc) start() {
 	p.t.Helper()
 	oldPin := p.pin
-	p.proc = districtproc.Serve(p.t, p.bin, append([]string{"--data", p.data, "--listen", p.addr}, p.dbArgs()...)...)
+	// No lessons here: a restart keeps the HTTPS port, but the lessons'
+	// ports (by default that port and the next) may be another test's by then.
+	p.proc = districtproc.Serve(p.t, p.bin, append([]string{"--data", p.data, "--listen", p.addr, "--rtc-udp", "0", "--rtc-tcp", "off"}, p.dbArgs()...)...)
 	p.cmd, p.addr, p.pin = p.proc.Cmd, p.proc.Addr, p.proc.Pin
 	if oldPin != "" && p.pin != oldPin {
 		p.t.Fatalf("the restarted server has another certificate: %s, was %s", p.pin, oldPin)
