@@ -397,10 +397,13 @@ func (r *packRun) draw() {
 }
 
 // exportPack exports the current tree node (and kind) to a folder.
-func (l *libraryState) exportPack() {
+func (l *libraryState) exportPack() { l.pickFolder(l.exportTo) }
+
+// pickFolder asks for a folder and gives its path to then.
+func (l *libraryState) pickFolder(then func(path string)) {
 	d := dialog.NewFolderOpen(func(u fyne.ListableURI, err error) {
 		if err == nil && u != nil {
-			l.exportTo(u.Path())
+			then(u.Path())
 		}
 	}, l.w.win)
 	d.Resize(dialogSize(l.w.win))
@@ -444,15 +447,7 @@ func (l *libraryState) exportTo(dir string) {
 }
 
 // importPack imports a pack from a folder.
-func (l *libraryState) importPack() {
-	d := dialog.NewFolderOpen(func(u fyne.ListableURI, err error) {
-		if err == nil && u != nil {
-			l.importFrom(u.Path())
-		}
-	}, l.w.win)
-	d.Resize(dialogSize(l.w.win))
-	d.Show()
-}
+func (l *libraryState) importPack() { l.pickFolder(l.importFrom) }
 
 // importFrom imports the pack in dir; importing again resumes a stopped import.
 func (l *libraryState) importFrom(dir string) {

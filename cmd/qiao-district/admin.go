@@ -35,8 +35,23 @@ func checkDB(name, url string) error {
 }
 
 // adminFlags parses the flags of an admin command; it always has --data
-// and --db. It returns the exit code to use when ok is false.
+// and --db, and no other argument. It returns the exit code to use when ok
+// is false.
 func adminFlags(name string, args []string, stdout, stderr io.Writer, define func(fs *flag.FlagSet)) (data dbPlace, code int, ok bool) {
+	data, _, code, ok = parseAdmin(name, args, stdout, stderr, define, "")
+	return data, code, ok
+}
+
+// adminFlagsArg is adminFlags for a command of one positional argument
+// (a file or folder), before or after the flags; missing says what to give
+// when there is not exactly one.
+func adminFlagsArg(name string, args []string, stdout, stderr io.Writer, define func(fs *flag.FlagSet), missing string) (data dbPlace, arg string, code int, ok bool) {
+	return parseAdmin(name, args, stdout, stderr, define, missing)
+}
+
+// parseAdmin parses an admin command's flags and, when missing is not "",
+// its one positional argument.
+func parseAdmin(name string, args []string, stdout, stderr io.Writer, define func(fs *flag.FlagSet), missing string) (data dbPlace, arg string, code int, ok bool) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	d := fs.String("data", defaultDataDir, "data directory")
@@ -44,23 +59,36 @@ func adminFlags(name string, args []string, stdout, stderr io.Writer, define fun
 	if define != nil {
 		define(fs)
 	}
-	if err := fs.Parse(args); err != nil {
+	var rest []string
+	var err error
+	if missing == "" {
+		err = fs.Parse(args)
+		rest = fs.Args()
+	} else {
+		rest, err = parseAround(fs, args)
+	}
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			printUsage(stdout)
-			return dbPlace{}, exitOK, false
+			return dbPlace{}, "", exitOK, false
 		}
-		return dbPlace{}, usageError(stderr, name+": "+err.Error()), false
+		return dbPlace{}, "", usageError(stderr, name+": "+err.Error()), false
 	}
-	if fs.NArg() > 0 {
-		return dbPlace{}, usageError(stderr, fmt.Sprintf("%s: unexpected argument %q", name, fs.Arg(0))), false
-	}
-	if *d == "" {
-		return dbPlace{}, usageError(stderr, name+": --data must not be empty"), false
+	switch {
+	case missing == "" && len(rest) > 0:
+		return dbPlace{}, "", usageError(stderr, fmt.Sprintf("%s: unexpected argument %q", name, rest[0])), false
+	case missing != "" && len(rest) != 1:
+		return dbPlace{}, "", usageError(stderr, name+": "+missing), false
+	case *d == "":
+		return dbPlace{}, "", usageError(stderr, name+": --data must not be empty"), false
 	}
 	if err := checkDB(name, *url); err != nil {
-		return dbPlace{}, usageError(stderr, err.Error()), false
+		return dbPlace{}, "", usageError(stderr, err.Error()), false
 	}
-	return dbPlace{*d, *url}, exitOK, true
+	if missing != "" {
+		arg = rest[0]
+	}
+	return dbPlace{*d, *url}, arg, exitOK, true
 }
 
 // withDB opens the database at data, runs f and closes it.

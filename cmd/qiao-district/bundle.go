@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -17,38 +16,24 @@ import (
 // return bundle is written again.
 func importBundle(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	const name = "import-bundle"
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	dir := fs.String("data", defaultDataDir, "data directory")
-	url := dbFlag(fs)
-	out := fs.String("out", "", "return bundle to write")
-	files, err := parseAround(fs, args) // FILE may come before or after the flags
-	if errors.Is(err, flag.ErrHelp) {
-		printUsage(stdout)
-		return exitOK
-	} else if err != nil {
-		return usageError(stderr, name+": "+err.Error())
-	}
+	var out *string
+	data, file, rc, ok := adminFlagsArg(name, args, stdout, stderr, func(fs *flag.FlagSet) {
+		out = fs.String("out", "", "return bundle to write")
+	}, "give exactly one bundle FILE")
 	switch {
-	case len(files) != 1:
-		return usageError(stderr, name+": give exactly one bundle FILE")
+	case !ok:
+		return rc
 	case *out == "":
 		return usageError(stderr, name+": --out RETURN-FILE is required (the return bundle for the school)")
-	case *out == files[0]:
+	case *out == file:
 		return usageError(stderr, name+": --out must not be the bundle being imported")
-	case *dir == "":
-		return usageError(stderr, name+": --data must not be empty")
 	}
-	if err := checkDB(name, *url); err != nil {
-		return usageError(stderr, err.Error())
-	}
-	data := dbPlace{*dir, *url}
 	if err := existingDir(data); err != nil {
 		fmt.Fprintf(stderr, "qiao-district: %v\n", err)
 		return exitError
 	}
 	return withDB(ctx, data, stderr, func(db *district.DB) error {
-		imp, err := db.ImportBundle(ctx, files[0], time.Now())
+		imp, err := db.ImportBundle(ctx, file, time.Now())
 		if err != nil {
 			return err
 		}

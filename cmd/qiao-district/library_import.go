@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -22,39 +21,24 @@ import (
 // terminal or --progress is given. Exit 1 if any entry was refused.
 func importPack(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	const name = "library import-pack"
-	fset := flag.NewFlagSet(name, flag.ContinueOnError)
-	fset.SetOutput(io.Discard)
-	dir := fset.String("data", defaultDataDir, "data directory")
-	url := dbFlag(fset)
-	showProgress := fset.Bool("progress", false, "print progress to stderr even when it is not a terminal")
-	packs, err := parseAround(fset, args) // PACKDIR may come before or after the flags
-	if errors.Is(err, flag.ErrHelp) {
-		printUsage(stdout)
-		return exitOK
-	} else if err != nil {
-		return usageError(stderr, name+": "+err.Error())
+	var showProgress *bool
+	data, packDir, rc, ok := adminFlagsArg(name, args, stdout, stderr, func(fs *flag.FlagSet) {
+		showProgress = fs.Bool("progress", false, "print progress to stderr even when it is not a terminal")
+	}, "give exactly one PACKDIR (the folder holding manifest.json)")
+	if !ok {
+		return rc
 	}
-	switch {
-	case len(packs) != 1:
-		return usageError(stderr, name+": give exactly one PACKDIR (the folder holding manifest.json)")
-	case *dir == "":
-		return usageError(stderr, name+": --data must not be empty")
-	}
-	if err := checkDB(name, *url); err != nil {
-		return usageError(stderr, err.Error())
-	}
-	data := dbPlace{*dir, *url}
 	if err := existingDir(data); err != nil {
 		fmt.Fprintf(stderr, "qiao-district: %v\n", err)
 		return exitError
 	}
-	pack := os.DirFS(packs[0])
+	pack := os.DirFS(packDir)
 	m, err := readPackManifest(pack)
 	if err != nil {
-		fmt.Fprintf(stderr, "qiao-district: %s: %v\n", packs[0], err)
+		fmt.Fprintf(stderr, "qiao-district: %s: %v\n", packDir, err)
 		return exitError
 	}
-	files, err := district.OpenFiles(*dir)
+	files, err := district.OpenFiles(data.dir)
 	if err != nil {
 		fmt.Fprintf(stderr, "qiao-district: %v\n", err)
 		return exitError
