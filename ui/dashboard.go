@@ -69,30 +69,43 @@ type dashboard struct {
 // editors of the inventory, checklist and targets are added next to it).
 func dashboardScreen(w *window) fyne.CanvasObject {
 	d := newDashboard(w)
-	inv, cl, tg := w.newInventoryPage(), w.newChecklistPage(time.Now()), w.newTargetsPage()
+	// The other tabs are built, and read their data, when first opened;
+	// opened again, they read it anew (another tab or a sync may have
+	// changed it).
+	type page struct {
+		build  func() fyne.CanvasObject
+		reload func()
+	}
+	pages := []*page{{reload: func() { d.rebuild(false) }}, {}, {}, {}}
+	pages[1].build = func() fyne.CanvasObject {
+		p := w.newInventoryPage()
+		pages[1].reload = p.reload
+		return p.box
+	}
+	pages[2].build = func() fyne.CanvasObject {
+		p := w.newChecklistPage(time.Now())
+		pages[2].reload = p.reload
+		return p.content()
+	}
+	pages[3].build = func() fyne.CanvasObject {
+		p := w.newTargetsPage()
+		pages[3].reload = p.reload
+		return p.content()
+	}
 	tabs := container.NewAppTabs(
 		container.NewTabItemWithIcon(i18n.T("dashboard.tab.overview"), theme.InfoIcon(), d.overview()),
-		container.NewTabItemWithIcon(i18n.T("schooldata.tab.inventory"), theme.ComputerIcon(), inv.box),
-		container.NewTabItemWithIcon(i18n.T("schooldata.tab.checklist"), theme.ConfirmIcon(), cl.content()),
-		container.NewTabItemWithIcon(i18n.T("schooldata.tab.targets"), theme.RadioButtonCheckedIcon(), tg.content()))
-	// What another tab or a sync changed shows when a tab is opened again.
-	opened := map[int]bool{0: true}
-	tabs.OnSelected = func(*container.TabItem) {
-		i := tabs.SelectedIndex()
-		if !opened[i] {
-			opened[i] = true // built with its data just now
+		container.NewTabItemWithIcon(i18n.T("schooldata.tab.inventory"), theme.ComputerIcon(), container.NewStack()),
+		container.NewTabItemWithIcon(i18n.T("schooldata.tab.checklist"), theme.ConfirmIcon(), container.NewStack()),
+		container.NewTabItemWithIcon(i18n.T("schooldata.tab.targets"), theme.RadioButtonCheckedIcon(), container.NewStack()))
+	tabs.OnSelected = func(item *container.TabItem) {
+		pg := pages[tabs.SelectedIndex()]
+		if pg.reload != nil {
+			pg.reload()
 			return
 		}
-		switch i {
-		case 0:
-			d.rebuild(false)
-		case 1:
-			inv.reload()
-		case 2:
-			cl.reload()
-		case 3:
-			tg.reload()
-		}
+		box := item.Content.(*fyne.Container)
+		box.Objects = []fyne.CanvasObject{pg.build()}
+		box.Refresh()
 	}
 	return tabs
 }
