@@ -12,7 +12,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"net/url"
 	"slices"
 
 	"qiao/replica"
@@ -64,8 +63,7 @@ func unreachable(err error) bool {
 	if errors.As(err, &se) {
 		return se.Status >= 500 || se.Status == http.StatusTooManyRequests
 	}
-	var ue *url.Error
-	return errors.As(err, &ue) && !errors.Is(err, context.Canceled)
+	return replica.Unreachable(err) && !errors.Is(err, context.Canceled)
 }
 
 // refusal is the district's reason for refusing a contribution, as it

@@ -4,11 +4,9 @@
 package messages
 
 import (
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"math"
-	"net"
 	"strings"
 
 	"qiao/district"
@@ -155,20 +153,10 @@ func syncError(err error) (string, bool) {
 		return i18n.T("sync.err.server", se.Code, se.Message), true
 	case errors.Is(err, replica.ErrNotEnrolled):
 		return i18n.T("sync.err.not_enrolled"), true
-	case unreachable(err):
+	case replica.Unreachable(err):
 		return i18n.T("sync.err.network"), true
 	}
 	return "", false
-}
-
-// unreachable tells whether err means the server could not be reached or
-// its certificate could not be checked.
-func unreachable(err error) bool {
-	var ne net.Error
-	var ue x509.UnknownAuthorityError
-	var he x509.HostnameError
-	var ce x509.CertificateInvalidError
-	return errors.As(err, &ne) || errors.As(err, &ue) || errors.As(err, &he) || errors.As(err, &ce)
 }
 
 // SyncBrief is a few words for the status bar about a failed sync.
@@ -184,7 +172,7 @@ func SyncBrief(err error) string {
 		return i18n.T("sync.brief.clock")
 	case errors.As(err, &se):
 		return i18n.T("sync.brief.refused")
-	case unreachable(err):
+	case replica.Unreachable(err):
 		return i18n.T("sync.brief.offline")
 	}
 	return i18n.T("sync.brief.failed")

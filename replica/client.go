@@ -2,6 +2,7 @@ package replica
 
 import (
 	"bytes"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -47,6 +48,17 @@ type ServerError struct {
 
 func (e *ServerError) Error() string {
 	return fmt.Sprintf("district server refused (%d %s): %s", e.Status, e.Code, e.Message)
+}
+
+// Unreachable reports whether err means the district server could not be
+// reached or its certificate could not be checked: no answer came, as
+// opposed to a *ServerError.
+func Unreachable(err error) bool {
+	var ne net.Error
+	var ue x509.UnknownAuthorityError
+	var he x509.HostnameError
+	var ce x509.CertificateInvalidError
+	return errors.As(err, &ne) || errors.As(err, &ue) || errors.As(err, &he) || errors.As(err, &ce)
 }
 
 // do sends req and decodes a JSON answer into v (skipped if v is nil);
